@@ -1,0 +1,210 @@
+//! The commands, as library functions: what `main.rs` calls after parsing arguments.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::collect::{self, AwsOptions, CollectError};
+use crate::config::Settings;
+use crate::finding::Severity;
+use crate::progress::Progress;
+use crate::report::{self, Report};
+use crate::rules;
+use crate::snapshot::{Snapshot, SnapshotError};
+
+/// Process exit codes, a contract with CI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// No finding at or above the threshold, and everything was read.
+    Clean = 0,
+    /// Findings at or above the threshold.
+    Findings = 1,
+    /// Bad usage or bad input.
+    Usage = 2,
+    /// Something could not be read: the result is incomplete.
+    Incomplete = 3,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    #[error(transparent)]
+    Collect(#[from] CollectError),
+    #[error("{path}: cannot write: {source}", path = path.display())]
+    Output {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("unknown rule `{0}`; `vpcaudit rules` lists them")]
+    UnknownRule(String),
+}
+
+impl AppError {
+    pub fn exit_status(&self) -> ExitStatus {
+        ExitStatus::Usage
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub aws: AwsOptions,
+    /// Audit this snapshot instead of reading the account.
+    pub snapshot: Option<PathBuf>,
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a finding is at least this severe; None never fails on findings.
+    pub fail_on: Option<Severity>,
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct CollectOptions {
+    pub aws: AwsOptions,
+    pub output: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+/// `vpcaudit scan`: read (or load) the inventory, run the rules, write the report.
+pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
+    let progress = Progress::new(options.quiet);
+    let snapshot = match &options.snapshot {
+        Some(path) => Snapshot::load(path)?,
+        None => collect::collect(&options.aws, &progress).await?,
+    };
+    let settings = Settings::default();
+    let evaluation = rules::evaluate(&snapshot, &settings);
+    let report = Report::build(&snapshot, evaluation);
+    let rendered = match options.format {
+        Format::Table => report::table::render(&report),
+        Format::Json => report.to_json(),
+    };
+    write_output(options.output.as_deref(), &rendered)?;
+    if options.output.is_some() || options.format != Format::Table {
+        progress.info(format_args!(
+            "{} findings; {}",
+            report.summary.total,
+            if report.summary.complete {
+                "scan complete"
+            } else {
+                "scan INCOMPLETE"
+            }
+        ));
+    }
+    Ok(status(&report, options.fail_on))
+}
+
+/// `vpcaudit collect`: read the inventory and write it as a snapshot.
+pub async fn collect(options: &CollectOptions) -> Result<ExitStatus, AppError> {
+    let progress = Progress::new(options.quiet);
+    let snapshot = collect::collect(&options.aws, &progress).await?;
+    match &options.output {
+        Some(path) => snapshot.save(path)?,
+        None => {
+            let json = serde_json::to_string_pretty(&snapshot).unwrap_or_default() + "\n";
+            write_output(None, &json)?;
+        }
+    }
+    if snapshot.coverage.errors.is_empty() {
+        Ok(ExitStatus::Clean)
+    } else {
+        progress.warn(format_args!(
+            "{} API call(s) failed; the snapshot records them",
+            snapshot.coverage.errors.len()
+        ));
+        Ok(ExitStatus::Incomplete)
+    }
+}
+
+/// The exit status a report earns: incomplete beats findings, because a partial scan cannot
+/// vouch for what it did not read.
+pub fn status(report: &Report, fail_on: Option<Severity>) -> ExitStatus {
+    if !report.summary.complete {
+        ExitStatus::Incomplete
+    } else if fail_on.is_some_and(|t| report.count_at_or_above(t) > 0) {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Clean
+    }
+}
+
+/// `vpcaudit rules`: the catalog as a table or JSON.
+pub fn list_rules(format: Format) -> String {
+    let all = rules::all();
+    match format {
+        Format::Json => {
+            let list: Vec<_> = all.iter().map(|r| &r.meta).collect();
+            serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"
+        }
+        Format::Table => {
+            let mut table = comfy_table::Table::new();
+            table
+                .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+                .set_header(vec!["Rule", "Severity", "Principle", "Title"]);
+            for rule in all {
+                table.add_row(vec![
+                    rule.meta.id.as_str(),
+                    rule.meta.severity.as_str(),
+                    rule.meta.principle.slug(),
+                    rule.meta.title.as_str(),
+                ]);
+            }
+            format!(
+                "{table}\n{} rules; `vpcaudit rules explain ID` documents one.\n",
+                all.len()
+            )
+        }
+    }
+}
+
+/// `vpcaudit rules explain ID`: the rule's full documentation.
+pub fn explain_rule(id: &str) -> Result<String, AppError> {
+    let rule = rules::find(id).ok_or_else(|| AppError::UnknownRule(id.to_owned()))?;
+    let meta = &rule.meta;
+    Ok(format!(
+        "# {} {}: {}\n\nSeverity: {} · Principle: {} ({})\n\n{}\n",
+        meta.id,
+        meta.name,
+        meta.title,
+        meta.severity,
+        meta.principle.slug(),
+        meta.principle.title(),
+        rule.doc.markdown
+    ))
+}
+
+/// Writes to the file, or to stdout when there is none.
+pub fn write_output(path: Option<&Path>, text: &str) -> Result<(), AppError> {
+    match path {
+        Some(path) => std::fs::write(path, text).map_err(|source| AppError::Output {
+            path: path.to_owned(),
+            source,
+        }),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`vpcaudit scan | head`) is the reader's choice, not an error.
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(AppError::Output {
+                    path: PathBuf::from("<stdout>"),
+                    source: e,
+                }),
+                _ => Ok(()),
+            }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! The `vpcaudit` command: parses arguments and hands them to the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use vpcaudit::app::{self, AppError, CollectOptions, ExitStatus, Format, ScanOptions};
+use vpcaudit::collect::AwsOptions;
+use vpcaudit::finding::Severity;
+
+/// Audit live AWS accounts against a proven VPC network architecture.
+#[derive(Parser)]
+#[command(name = "vpcaudit", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read an account (or a snapshot) and report where it breaks the architecture.
+    ///
+    /// Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 bad usage or input,
+    /// 3 incomplete scan (some data could not be read).
+    Scan(ScanArgs),
+    /// Read an account's inventory into a snapshot file, without running rules.
+    Collect(CollectArgs),
+    /// List the rules, or explain one.
+    Rules(RulesArgs),
+}
+
+#[derive(Args)]
+struct AwsArgs {
+    /// Named profile from the AWS config files [default: $AWS_PROFILE]
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+    /// Region to read [default: $AWS_REGION, else the profile's region]
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
+    /// Send AWS API calls to this endpoint (an emulator, a proxy) [default: $AWS_ENDPOINT_URL]
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+}
+
+impl AwsArgs {
+    fn into_options(self) -> AwsOptions {
+        AwsOptions {
+            profile: self.profile,
+            regions: self.region.into_iter().collect(),
+            endpoint_url: self.endpoint_url,
+        }
+    }
+}
+
+#[derive(Args)]
+struct ScanArgs {
+    #[command(flatten)]
+    aws: AwsArgs,
+    /// Audit a snapshot written by `vpcaudit collect` instead of a live account
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["profile", "region", "endpoint_url"])]
+    snapshot: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+    /// Write the report to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Exit 1 when a finding is at least this severe (`none`: never)
+    #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = parse_fail_on)]
+    fail_on: FailOn,
+    /// Print no progress on stderr (warnings still print)
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct CollectArgs {
+    #[command(flatten)]
+    aws: AwsArgs,
+    /// Write the snapshot to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Print no progress on stderr (warnings still print)
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct RulesArgs {
+    #[command(subcommand)]
+    command: Option<RulesCommand>,
+    /// Output format of the list
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Print a rule's documentation: what it checks, why, an example and the fix
+    Explain {
+        /// Rule id, e.g. SG001
+        id: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Table,
+    Json,
+}
+
+impl From<OutputFormat> for Format {
+    fn from(format: OutputFormat) -> Format {
+        match format {
+            OutputFormat::Table => Format::Table,
+            OutputFormat::Json => Format::Json,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct FailOn(Option<Severity>);
+
+fn parse_fail_on(value: &str) -> Result<FailOn, String> {
+    if value.eq_ignore_ascii_case("none") {
+        return Ok(FailOn(None));
+    }
+    value.parse().map(|s| FailOn(Some(s)))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => run_async(app::scan(&ScanOptions {
+            aws: args.aws.into_options(),
+            snapshot: args.snapshot,
+            format: args.format.into(),
+            output: args.output,
+            fail_on: args.fail_on.0,
+            quiet: args.quiet,
+        })),
+        Command::Collect(args) => run_async(app::collect(&CollectOptions {
+            aws: args.aws.into_options(),
+            output: args.output,
+            quiet: args.quiet,
+        })),
+        Command::Rules(args) => match args.command {
+            None => app::write_output(None, &app::list_rules(args.format.into()))
+                .map(|()| ExitStatus::Clean),
+            Some(RulesCommand::Explain { id }) => app::explain_rule(&id)
+                .and_then(|text| app::write_output(None, &text))
+                .map(|()| ExitStatus::Clean),
+        },
+    };
+    let status = result.unwrap_or_else(|error| {
+        eprintln!("vpcaudit: error: {error}");
+        error.exit_status()
+    });
+    // Exit codes are 0..=3, always representable.
+    ExitCode::from(u8::try_from(status.code()).unwrap_or(2))
+}
+
+fn run_async<F>(future: F) -> Result<ExitStatus, AppError>
+where
+    F: std::future::Future<Output = Result<ExitStatus, AppError>>,
+{
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(future),
+        Err(error) => {
+            eprintln!("vpcaudit: error: cannot start the async runtime: {error}");
+            Ok(ExitStatus::Usage)
+        }
+    }
+}

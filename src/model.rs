@@ -1,0 +1,586 @@
+//! The inventory: plain data describing what the collectors read from an account.
+//!
+//! Every type here is serde data with no AWS SDK type in sight, so a snapshot file written by
+//! `vpcaudit collect` can be read back and audited offline, and fixtures can be written by hand.
+//! Fields AWS may omit are `Option`: "unknown" must stay distinguishable from "false".
+
+use std::collections::BTreeMap;
+
+use ipnet::{Ipv4Net, Ipv6Net};
+use serde::{Deserialize, Serialize};
+
+/// Resource tags, sorted by key so snapshots and evidence are deterministic.
+pub type Tags = BTreeMap<String, String>;
+
+/// Everything collected for one account in one region. VPCs are regional, so every analysis
+/// and rule works on one scope at a time.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegionInventory {
+    pub account: String,
+    pub region: String,
+    pub vpcs: Vec<Vpc>,
+    pub subnets: Vec<Subnet>,
+    pub route_tables: Vec<RouteTable>,
+    pub internet_gateways: Vec<InternetGateway>,
+    pub nat_gateways: Vec<NatGateway>,
+    pub network_acls: Vec<NetworkAcl>,
+    pub security_groups: Vec<SecurityGroup>,
+    pub network_interfaces: Vec<NetworkInterface>,
+    pub instances: Vec<Instance>,
+    pub flow_logs: Vec<FlowLog>,
+    pub db_instances: Vec<DbInstance>,
+    pub db_clusters: Vec<DbCluster>,
+    pub db_subnet_groups: Vec<DbSubnetGroup>,
+    pub lambda_functions: Vec<LambdaFunction>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Vpc {
+    pub id: String,
+    pub cidr_blocks: Vec<Ipv4Net>,
+    pub ipv6_cidr_blocks: Vec<Ipv6Net>,
+    pub is_default: bool,
+    pub state: Option<String>,
+    pub owner_id: Option<String>,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Subnet {
+    pub id: String,
+    pub vpc_id: String,
+    pub availability_zone: String,
+    pub availability_zone_id: Option<String>,
+    pub cidr_block: Option<Ipv4Net>,
+    pub ipv6_cidr_blocks: Vec<Ipv6Net>,
+    pub map_public_ip_on_launch: bool,
+    pub arn: Option<String>,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RouteTable {
+    pub id: String,
+    pub vpc_id: String,
+    pub routes: Vec<Route>,
+    pub associations: Vec<RouteTableAssociation>,
+    pub tags: Tags,
+}
+
+impl RouteTable {
+    /// True when this is its VPC's main route table (used by every subnet without its own).
+    pub fn is_main(&self) -> bool {
+        self.associations.iter().any(|a| a.main)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Route {
+    pub destination: RouteDestination,
+    pub target: RouteTarget,
+    #[serde(default)]
+    pub state: RouteState,
+    /// `CreateRouteTable`, `CreateRoute` or `EnableVgwRoutePropagation`, as AWS reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+}
+
+/// Where a route sends traffic to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteDestination {
+    Ipv4(Ipv4Net),
+    Ipv6(Ipv6Net),
+    PrefixList(String),
+}
+
+impl RouteDestination {
+    /// 0.0.0.0/0 or ::/0.
+    pub fn is_default(&self) -> bool {
+        match self {
+            RouteDestination::Ipv4(net) => net.prefix_len() == 0,
+            RouteDestination::Ipv6(net) => net.prefix_len() == 0,
+            RouteDestination::PrefixList(_) => false,
+        }
+    }
+}
+
+impl std::fmt::Display for RouteDestination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RouteDestination::Ipv4(net) => write!(f, "{net}"),
+            RouteDestination::Ipv6(net) => write!(f, "{net}"),
+            RouteDestination::PrefixList(id) => write!(f, "{id}"),
+        }
+    }
+}
+
+/// What a route sends traffic through. Every target kind a VPC route can have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum RouteTarget {
+    Local,
+    InternetGateway(String),
+    EgressOnlyInternetGateway(String),
+    NatGateway(String),
+    Instance(String),
+    NetworkInterface(String),
+    TransitGateway(String),
+    VpcPeeringConnection(String),
+    VpnGateway(String),
+    /// A gateway endpoint (S3/DynamoDB) or a Gateway Load Balancer / firewall endpoint.
+    VpcEndpoint(String),
+    CarrierGateway(String),
+    LocalGateway(String),
+    CoreNetwork(String),
+    /// A target this version of vpcaudit does not know; kept so nothing is lost.
+    Other(String),
+}
+
+impl RouteTarget {
+    pub fn id(&self) -> &str {
+        match self {
+            RouteTarget::Local => "local",
+            RouteTarget::InternetGateway(id)
+            | RouteTarget::EgressOnlyInternetGateway(id)
+            | RouteTarget::NatGateway(id)
+            | RouteTarget::Instance(id)
+            | RouteTarget::NetworkInterface(id)
+            | RouteTarget::TransitGateway(id)
+            | RouteTarget::VpcPeeringConnection(id)
+            | RouteTarget::VpnGateway(id)
+            | RouteTarget::VpcEndpoint(id)
+            | RouteTarget::CarrierGateway(id)
+            | RouteTarget::LocalGateway(id)
+            | RouteTarget::CoreNetwork(id)
+            | RouteTarget::Other(id) => id,
+        }
+    }
+
+    /// Human name of the target kind, for messages.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            RouteTarget::Local => "the VPC itself",
+            RouteTarget::InternetGateway(_) => "internet gateway",
+            RouteTarget::EgressOnlyInternetGateway(_) => "egress-only internet gateway",
+            RouteTarget::NatGateway(_) => "NAT gateway",
+            RouteTarget::Instance(_) => "instance",
+            RouteTarget::NetworkInterface(_) => "network interface",
+            RouteTarget::TransitGateway(_) => "transit gateway",
+            RouteTarget::VpcPeeringConnection(_) => "VPC peering connection",
+            RouteTarget::VpnGateway(_) => "VPN gateway",
+            RouteTarget::VpcEndpoint(_) => "VPC endpoint",
+            RouteTarget::CarrierGateway(_) => "carrier gateway",
+            RouteTarget::LocalGateway(_) => "local gateway",
+            RouteTarget::CoreNetwork(_) => "Cloud WAN core network",
+            RouteTarget::Other(_) => "target",
+        }
+    }
+}
+
+impl std::fmt::Display for RouteTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteState {
+    #[default]
+    Active,
+    /// The target was deleted: traffic matching this route is dropped.
+    Blackhole,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RouteTableAssociation {
+    pub id: Option<String>,
+    pub main: bool,
+    pub subnet_id: Option<String>,
+    pub gateway_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InternetGateway {
+    pub id: String,
+    pub attached_vpc_ids: Vec<String>,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NatGateway {
+    pub id: String,
+    pub vpc_id: String,
+    pub subnet_id: String,
+    pub state: Option<String>,
+    /// `public` (needs an internet gateway route in its own subnet) or `private`.
+    pub connectivity_type: Option<String>,
+    pub public_ips: Vec<String>,
+    pub tags: Tags,
+}
+
+impl NatGateway {
+    /// Public unless AWS says it is a private NAT gateway (the default type is public).
+    pub fn is_public(&self) -> bool {
+        self.connectivity_type.as_deref() != Some("private")
+    }
+
+    /// Deleted and failed NAT gateways linger in Describe output for a while.
+    pub fn is_live(&self) -> bool {
+        !matches!(
+            self.state.as_deref(),
+            Some("deleted" | "deleting" | "failed")
+        )
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkAcl {
+    pub id: String,
+    pub vpc_id: String,
+    pub is_default: bool,
+    pub entries: Vec<NetworkAclEntry>,
+    pub subnet_ids: Vec<String>,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkAclEntry {
+    pub rule_number: i32,
+    pub egress: bool,
+    /// `allow` or `deny`.
+    pub action: String,
+    pub protocol: Protocol,
+    pub cidr_block: Option<Ipv4Net>,
+    pub ipv6_cidr_block: Option<Ipv6Net>,
+    pub port_range: Option<PortRange>,
+}
+
+/// An IP protocol as AWS writes it: `-1` (all), a name (`tcp`) or a number (`6`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Protocol(pub String);
+
+impl Protocol {
+    pub fn all() -> Protocol {
+        Protocol("-1".to_owned())
+    }
+
+    pub fn is_all(&self) -> bool {
+        matches!(self.0.as_str(), "-1" | "all")
+    }
+
+    pub fn is_tcp(&self) -> bool {
+        matches!(self.0.as_str(), "tcp" | "6")
+    }
+
+    pub fn is_udp(&self) -> bool {
+        matches!(self.0.as_str(), "udp" | "17")
+    }
+}
+
+impl std::fmt::Display for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_all() {
+            f.write_str("all")
+        } else {
+            f.write_str(&self.0)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortRange {
+    pub from: i32,
+    pub to: i32,
+}
+
+impl PortRange {
+    pub fn contains(&self, port: u16) -> bool {
+        self.from <= i32::from(port) && i32::from(port) <= self.to
+    }
+
+    pub fn is_every_port(&self) -> bool {
+        self.from <= 0 && self.to >= 65535
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecurityGroup {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub vpc_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub ingress: Vec<SecurityGroupRule>,
+    pub egress: Vec<SecurityGroupRule>,
+    pub tags: Tags,
+}
+
+impl SecurityGroup {
+    /// Every VPC has one security group named `default` that AWS created with it.
+    pub fn is_default(&self) -> bool {
+        self.name == "default"
+    }
+}
+
+/// One permission of a security group with exactly one peer. AWS groups several peers under
+/// one permission; the collectors split them so every finding can cite the one that matters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecurityGroupRule {
+    /// The security group rule id (`sgr-…`) when AWS reported it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub protocol: Protocol,
+    /// None for protocols without ports (all traffic, ICMP type/code aside).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ports: Option<PortRange>,
+    pub peer: SecurityGroupPeer,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl SecurityGroupRule {
+    /// Whether this rule admits TCP traffic to `port`.
+    pub fn admits_tcp_port(&self, port: u16) -> bool {
+        if self.protocol.is_all() {
+            return true;
+        }
+        self.protocol.is_tcp() && self.ports.is_none_or(|r| r.contains(port))
+    }
+
+    /// Whether this rule admits every protocol on every port.
+    pub fn admits_everything(&self) -> bool {
+        self.protocol.is_all()
+    }
+
+    /// `tcp/22`, `tcp/0-65535`, `all traffic`, for messages.
+    pub fn describe_ports(&self) -> String {
+        if self.protocol.is_all() {
+            return "all traffic".to_owned();
+        }
+        match self.ports {
+            Some(r) if r.from == r.to => format!("{}/{}", self.protocol, r.from),
+            Some(r) if self.protocol.is_tcp() || self.protocol.is_udp() => {
+                format!("{}/{}-{}", self.protocol, r.from, r.to)
+            }
+            _ => self.protocol.to_string(),
+        }
+    }
+}
+
+/// Who a security group rule lets in (or out to).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecurityGroupPeer {
+    Ipv4(Ipv4Net),
+    Ipv6(Ipv6Net),
+    SecurityGroup {
+        group_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        vpc_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        peering_status: Option<String>,
+    },
+    PrefixList(String),
+}
+
+impl SecurityGroupPeer {
+    /// 0.0.0.0/0 or ::/0: anyone on the internet.
+    pub fn is_world(&self) -> bool {
+        match self {
+            SecurityGroupPeer::Ipv4(net) => net.prefix_len() == 0,
+            SecurityGroupPeer::Ipv6(net) => net.prefix_len() == 0,
+            _ => false,
+        }
+    }
+
+    /// A raw address range rather than a security group or a managed prefix list.
+    pub fn is_cidr(&self) -> bool {
+        matches!(
+            self,
+            SecurityGroupPeer::Ipv4(_) | SecurityGroupPeer::Ipv6(_)
+        )
+    }
+}
+
+impl std::fmt::Display for SecurityGroupPeer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecurityGroupPeer::Ipv4(net) => write!(f, "{net}"),
+            SecurityGroupPeer::Ipv6(net) => write!(f, "{net}"),
+            SecurityGroupPeer::SecurityGroup { group_id, .. } => f.write_str(group_id),
+            SecurityGroupPeer::PrefixList(id) => f.write_str(id),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkInterface {
+    pub id: String,
+    pub subnet_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub availability_zone: Option<String>,
+    /// `interface`, `lambda`, `network_load_balancer`, `nat_gateway`, `vpc_endpoint`, …
+    pub interface_type: Option<String>,
+    /// Which service created it (`amazon-elb`, `amazon-rds`, …) when AWS manages it.
+    pub requester_id: Option<String>,
+    pub requester_managed: bool,
+    pub description: Option<String>,
+    pub security_group_ids: Vec<String>,
+    pub private_ip: Option<String>,
+    pub public_ip: Option<String>,
+    pub instance_id: Option<String>,
+    pub status: Option<String>,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Instance {
+    pub id: String,
+    pub vpc_id: Option<String>,
+    pub subnet_id: Option<String>,
+    pub state: Option<String>,
+    pub instance_type: Option<String>,
+    pub private_ip: Option<String>,
+    pub public_ip: Option<String>,
+    pub security_group_ids: Vec<String>,
+    pub tags: Tags,
+}
+
+impl Instance {
+    /// Terminated instances stay visible for an hour; they are no longer workloads.
+    pub fn is_live(&self) -> bool {
+        !matches!(self.state.as_deref(), Some("terminated" | "shutting-down"))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FlowLog {
+    pub id: String,
+    /// The VPC, subnet or ENI it records.
+    pub resource_id: String,
+    pub traffic_type: Option<String>,
+    pub status: Option<String>,
+    pub destination_type: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub address: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DbInstance {
+    pub id: String,
+    pub arn: Option<String>,
+    pub engine: Option<String>,
+    /// None when AWS did not say (it omits the field in some setups): unknown, not false.
+    pub publicly_accessible: Option<bool>,
+    pub multi_az: Option<bool>,
+    pub availability_zone: Option<String>,
+    pub cluster_id: Option<String>,
+    pub db_subnet_group: Option<String>,
+    pub vpc_id: Option<String>,
+    pub security_group_ids: Vec<String>,
+    pub endpoint: Option<Endpoint>,
+    pub status: Option<String>,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DbCluster {
+    pub id: String,
+    pub arn: Option<String>,
+    pub engine: Option<String>,
+    pub publicly_accessible: Option<bool>,
+    pub multi_az: Option<bool>,
+    pub availability_zones: Vec<String>,
+    pub db_subnet_group: Option<String>,
+    pub security_group_ids: Vec<String>,
+    pub endpoint: Option<Endpoint>,
+    pub reader_endpoint: Option<String>,
+    pub member_ids: Vec<String>,
+    pub status: Option<String>,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DbSubnetGroup {
+    pub name: String,
+    pub arn: Option<String>,
+    pub vpc_id: String,
+    pub subnets: Vec<DbSubnetGroupMember>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DbSubnetGroupMember {
+    pub subnet_id: String,
+    pub availability_zone: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LambdaFunction {
+    pub name: String,
+    pub arn: String,
+    pub runtime: Option<String>,
+    /// None when the function is not attached to a VPC.
+    pub vpc: Option<LambdaVpcConfig>,
+    /// Environment variable names with facts derived from their values at collection time.
+    /// The values themselves are never stored.
+    pub environment: Vec<EnvironmentVariable>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LambdaVpcConfig {
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnvironmentVariable {
+    pub name: String,
+    /// What the value was found to be; never the value.
+    pub value_facts: Vec<ValueFact>,
+}
+
+/// A fact about an environment variable's value, derived when it was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ValueFact {
+    /// The value names the endpoint of an RDS instance or cluster seen in this account/region.
+    RdsEndpoint { db_id: String, address: String },
+    /// The value names an RDS host (`*.rds.amazonaws.com`) that is not in this inventory.
+    RdsHostname { address: String },
+    /// The value is a reference to a secret store (Secrets Manager, SSM), not a secret.
+    SecretReference,
+    /// The value itself looks like a credential (pattern given, value not kept).
+    LooksLikeSecret { pattern: String },
+    /// The value is a non-empty literal (so a secret-like name holds a real value).
+    Literal,
+}

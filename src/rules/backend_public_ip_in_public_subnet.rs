@@ -1,0 +1,72 @@
+//! TIER002: backend compute with a public IP address in a public subnet.
+
+use serde_json::json;
+
+use super::Violation;
+use crate::analysis::{ScopeFacts, SgUserKind, workloads::interface_kind};
+use crate::snapshot::Dataset;
+
+pub(super) const REQUIRES: &[Dataset] = &[
+    Dataset::Subnets,
+    Dataset::RouteTables,
+    Dataset::Instances,
+    Dataset::NetworkInterfaces,
+];
+
+pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let mut report = |resource, what: &str, id: &str, subnet_id: &str, public_ip: &str| {
+        let route = facts.deciding_route(subnet_id);
+        let via = route
+            .as_ref()
+            .map(|r| {
+                format!(
+                    " ({} routes {} to {})",
+                    r.route_table_id, r.destination, r.target
+                )
+            })
+            .unwrap_or_default();
+        out.push(
+            Violation::new(
+                resource,
+                format!("{what} {id} has public IP {public_ip} in public subnet {subnet_id}{via}"),
+            )
+            .evidence(json!({ "public_ip": public_ip, "subnet_id": subnet_id, "route": route }))
+            .remediation(format!(
+                "Move {id} to a private subnet behind a load balancer (and NAT for egress); \
+                 reach it for administration through SSM Session Manager instead of a public IP."
+            ))
+            .cause(subnet_id.to_owned()),
+        );
+    };
+    for instance in facts.inventory.instances.iter().filter(|i| i.is_live()) {
+        let (Some(ip), Some(subnet_id)) = (&instance.public_ip, &instance.subnet_id) else {
+            continue;
+        };
+        if facts.class_of(subnet_id).is_public() {
+            report(
+                facts.instance_resource(&instance.id, &instance.tags),
+                "EC2 instance",
+                &instance.id,
+                subnet_id,
+                ip,
+            );
+        }
+    }
+    for eni in &facts.inventory.network_interfaces {
+        let (Some(ip), Some(subnet_id)) = (&eni.public_ip, &eni.subnet_id) else {
+            continue;
+        };
+        // Instances are judged above; load balancers and NAT gateways belong there.
+        if interface_kind(eni) == SgUserKind::Interface && facts.class_of(subnet_id).is_public() {
+            report(
+                facts.network_interface_resource(&eni.id, &eni.tags),
+                "network interface",
+                &eni.id,
+                subnet_id,
+                ip,
+            );
+        }
+    }
+    out
+}

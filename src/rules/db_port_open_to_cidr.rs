@@ -1,0 +1,94 @@
+//! DB003: a database's security group admits an address range on the database port.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::Violation;
+use crate::analysis::{PeerReach, ScopeFacts, exposure::default_db_port};
+use crate::finding::Severity;
+use crate::model::Endpoint;
+use crate::snapshot::Dataset;
+
+pub(super) const REQUIRES: &[Dataset] = &[
+    Dataset::DbInstances,
+    Dataset::DbClusters,
+    Dataset::SecurityGroups,
+];
+
+pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
+    // security group id → (database id, port) of every database it protects
+    let mut protected: BTreeMap<&str, Vec<(&str, u16)>> = BTreeMap::new();
+    let port_of = |endpoint: Option<&Endpoint>, engine: Option<&str>| {
+        endpoint
+            .and_then(|e| e.port)
+            .or_else(|| engine.and_then(default_db_port))
+    };
+    for db in &facts.inventory.db_instances {
+        if let Some(port) = port_of(db.endpoint.as_ref(), db.engine.as_deref()) {
+            for sg in &db.security_group_ids {
+                protected.entry(sg).or_default().push((&db.id, port));
+            }
+        }
+    }
+    for cluster in &facts.inventory.db_clusters {
+        if let Some(port) = port_of(cluster.endpoint.as_ref(), cluster.engine.as_deref()) {
+            for sg in &cluster.security_group_ids {
+                protected.entry(sg).or_default().push((&cluster.id, port));
+            }
+        }
+    }
+
+    let mut out = Vec::new();
+    for (sg_id, databases) in protected {
+        let Some(group) = facts.security_groups.get(sg_id) else {
+            continue;
+        };
+        let mut ports: Vec<u16> = databases.iter().map(|(_, p)| *p).collect();
+        ports.sort_unstable();
+        ports.dedup();
+        for rule in &group.ingress {
+            let reach = PeerReach::of(&rule.peer);
+            if !rule.peer.is_cidr() {
+                continue;
+            }
+            let Some(port) = ports.iter().copied().find(|p| rule.admits_tcp_port(*p)) else {
+                continue;
+            };
+            let db_ids: Vec<&str> = databases
+                .iter()
+                .filter(|(_, p)| *p == port)
+                .map(|(id, _)| *id)
+                .collect();
+            let (severity, whom) = if reach.is_internet() {
+                (Severity::Critical, "the internet")
+            } else {
+                (Severity::High, "an address range")
+            };
+            out.push(
+                Violation::new(
+                    facts.security_group_resource(group),
+                    format!(
+                        "{sg_id} protects database {} and admits {whom} ({}) on {} (port {port})",
+                        db_ids.join(", "),
+                        rule.peer,
+                        rule.describe_ports()
+                    ),
+                )
+                .evidence(json!({
+                    "databases": db_ids,
+                    "port": port,
+                    "rule": rule,
+                }))
+                .remediation(format!(
+                    "Remove the {} rule from {sg_id} and admit port {port} only from the \
+                     application tier's security group.",
+                    rule.peer
+                ))
+                .cause(format!("{}:{}:{port}", rule.peer, rule.describe_ports()))
+                .severity(severity),
+            );
+        }
+    }
+    out
+}

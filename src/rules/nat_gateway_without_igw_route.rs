@@ -1,0 +1,54 @@
+//! NAT001: a public NAT gateway in a subnet that has no route to an internet gateway.
+
+use serde_json::json;
+
+use super::Violation;
+use crate::analysis::{ScopeFacts, SubnetClass};
+use crate::snapshot::Dataset;
+
+pub(super) const REQUIRES: &[Dataset] =
+    &[Dataset::NatGateways, Dataset::Subnets, Dataset::RouteTables];
+
+pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for nat in facts
+        .inventory
+        .nat_gateways
+        .iter()
+        .filter(|n| n.is_public() && n.is_live())
+    {
+        let class = facts.class_of(&nat.subnet_id);
+        if class.is_public() || matches!(class, SubnetClass::Unknown) {
+            continue;
+        }
+        let table = facts
+            .routing
+            .get(nat.subnet_id.as_str())
+            .and_then(|r| r.table)
+            .map(|t| t.id.as_str());
+        out.push(
+            Violation::new(
+                facts.nat_gateway_resource(nat),
+                format!(
+                    "NAT gateway {} sits in {} ({}), whose route table {} has no default route \
+                     to an internet gateway: it cannot reach the internet",
+                    nat.id,
+                    nat.subnet_id,
+                    class.name(),
+                    table.unwrap_or("(none)")
+                ),
+            )
+            .evidence(json!({
+                "subnet_id": nat.subnet_id,
+                "subnet_class": class.name(),
+                "route_table_id": table,
+            }))
+            .remediation(format!(
+                "Recreate {} in a public subnet (one whose route table sends 0.0.0.0/0 to the \
+                 internet gateway) and repoint the private route tables at it.",
+                nat.id
+            )),
+        );
+    }
+    out
+}

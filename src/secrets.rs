@@ -1,0 +1,165 @@
+//! Facts about Lambda environment values, derived at collection time so that values are
+//! never stored: only what they are (an RDS endpoint, a secret reference, a credential-like
+//! string) survives.
+
+use crate::model::ValueFact;
+
+/// Words in a variable name that say it holds a secret.
+const SECRET_NAME_WORDS: &[&str] = &[
+    "PASSWORD",
+    "PASSWD",
+    "PWD",
+    "SECRET",
+    "TOKEN",
+    "API_KEY",
+    "APIKEY",
+    "PRIVATE_KEY",
+    "ACCESS_KEY",
+    "CREDENTIAL",
+];
+
+/// Suffixes that mean the variable holds a pointer to a secret, not the secret.
+const REFERENCE_NAME_SUFFIXES: &[&str] = &["_ARN", "_NAME", "_ID", "_PARAM", "_PARAMETER", "_PATH"];
+
+pub fn is_secret_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    SECRET_NAME_WORDS.iter().any(|w| upper.contains(w))
+        && !REFERENCE_NAME_SUFFIXES.iter().any(|s| upper.ends_with(s))
+}
+
+/// An RDS endpoint known in the account: `(db id, address)`.
+pub type KnownEndpoint<'a> = (&'a str, &'a str);
+
+/// Derives what can be said about `value` without keeping it.
+pub fn value_facts(value: &str, endpoints: &[KnownEndpoint<'_>]) -> Vec<ValueFact> {
+    let mut facts = Vec::new();
+    let value = value.trim();
+    if value.is_empty() {
+        return facts;
+    }
+    if is_secret_reference(value) {
+        facts.push(ValueFact::SecretReference);
+    } else {
+        facts.push(ValueFact::Literal);
+    }
+    let lower = value.to_ascii_lowercase();
+    if let Some((db_id, address)) = endpoints
+        .iter()
+        .find(|(_, address)| !address.is_empty() && lower.contains(&address.to_ascii_lowercase()))
+    {
+        facts.push(ValueFact::RdsEndpoint {
+            db_id: (*db_id).to_owned(),
+            address: (*address).to_owned(),
+        });
+    } else if let Some(host) = rds_hostname(&lower) {
+        facts.push(ValueFact::RdsHostname { address: host });
+    }
+    if let Some(pattern) = credential_pattern(value) {
+        facts.push(ValueFact::LooksLikeSecret {
+            pattern: pattern.to_owned(),
+        });
+    }
+    facts
+}
+
+fn is_secret_reference(value: &str) -> bool {
+    value.starts_with("arn:aws:secretsmanager:")
+        || value.starts_with("arn:aws:ssm:")
+        || value.starts_with("arn:aws-cn:secretsmanager:")
+        || value.starts_with("arn:aws-us-gov:secretsmanager:")
+        || value.starts_with("{{resolve:")
+        || value.starts_with("ssm:")
+}
+
+/// The first `*.rds.amazonaws.com` host name inside `value` (lower-cased input).
+fn rds_hostname(lower: &str) -> Option<String> {
+    const SUFFIX: &str = ".rds.amazonaws.com";
+    let end = lower.find(SUFFIX)? + SUFFIX.len();
+    let start = lower[..end]
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+        .map_or(0, |i| i + 1);
+    Some(lower[start..end].to_owned())
+}
+
+/// Names the kind of credential `value` looks like, if any.
+fn credential_pattern(value: &str) -> Option<&'static str> {
+    if value.contains("-----BEGIN") && value.contains("PRIVATE KEY") {
+        return Some("a private key");
+    }
+    if contains_access_key_id(value) {
+        return Some("an AWS access key id");
+    }
+    if url_with_password(value) {
+        return Some("a URL with an embedded password");
+    }
+    None
+}
+
+/// `AKIA`/`ASIA` followed by 16 upper-case letters or digits.
+fn contains_access_key_id(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    bytes.windows(20).any(|w| {
+        (w.starts_with(b"AKIA") || w.starts_with(b"ASIA"))
+            && w[4..]
+                .iter()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    })
+}
+
+/// `scheme://user:password@host`.
+fn url_with_password(value: &str) -> bool {
+    let Some((_, rest)) = value.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let Some((userinfo, _host)) = authority.rsplit_once('@') else {
+        return false;
+    };
+    userinfo
+        .split_once(':')
+        .is_some_and(|(_, password)| !password.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_names_and_references() {
+        assert!(is_secret_name("DB_PASSWORD"));
+        assert!(is_secret_name("stripe_api_key"));
+        assert!(!is_secret_name("DB_PASSWORD_SECRET_ARN"));
+        assert!(!is_secret_name("LOG_LEVEL"));
+    }
+
+    #[test]
+    fn facts_never_contain_the_value() {
+        let facts = value_facts("postgres://app:hunter2@db.example.com/app", &[]);
+        let text = serde_json::to_string(&facts).unwrap_or_default();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(facts.contains(&ValueFact::LooksLikeSecret {
+            pattern: "a URL with an embedded password".into()
+        }));
+    }
+
+    #[test]
+    fn recognises_endpoints_and_references() {
+        let endpoints = [("orders", "orders.abc123.us-east-1.rds.amazonaws.com")];
+        let facts = value_facts("orders.abc123.us-east-1.rds.amazonaws.com:5432", &endpoints);
+        assert!(facts.contains(&ValueFact::RdsEndpoint {
+            db_id: "orders".into(),
+            address: "orders.abc123.us-east-1.rds.amazonaws.com".into()
+        }));
+        let other = value_facts("jdbc:mysql://x.y.eu-west-1.rds.amazonaws.com/db", &[]);
+        assert!(other.contains(&ValueFact::RdsHostname {
+            address: "x.y.eu-west-1.rds.amazonaws.com".into()
+        }));
+        let reference = value_facts("arn:aws:secretsmanager:us-east-1:1:secret:db", &[]);
+        assert_eq!(reference, vec![ValueFact::SecretReference]);
+        assert!(
+            value_facts("AKIAABCDEFGHIJKLMNOP", &[]).contains(&ValueFact::LooksLikeSecret {
+                pattern: "an AWS access key id".into()
+            })
+        );
+    }
+}
