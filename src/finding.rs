@@ -167,6 +167,21 @@ pub struct Finding {
     pub remediation: String,
     /// Stable across scans of the same situation: rule, account, region, resource and cause.
     pub fingerprint: String,
+    /// Set when a configured suppression matches: the finding is still reported, marked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<Suppression>,
+}
+
+/// Why a finding is accepted, as configured by the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    /// The mandatory justification.
+    pub reason: String,
+    /// Last day (YYYY-MM-DD) the suppression applies, if it expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// Where it was configured, e.g. `vpcaudit.toml:12`.
+    pub source: String,
 }
 
 /// A stable 64-bit FNV-1a hash, hex encoded. Stable across platforms and Rust versions,

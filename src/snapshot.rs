@@ -236,8 +236,23 @@ impl Snapshot {
                 });
             }
         }
-        // Parse the text again (not the Value) so errors carry the line and column.
-        serde_json::from_str(text).map_err(parse_error)
+        // Parse the text again (not the Value) so errors carry the line and column, and
+        // track the path so they name the key too.
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+            let key = e.path().to_string();
+            let inner = e.into_inner();
+            SnapshotError::Parse {
+                path: path.to_owned(),
+                line: inner.line(),
+                column: inner.column(),
+                message: if key.is_empty() || key == "." {
+                    strip_position(&inner.to_string())
+                } else {
+                    format!("{key}: {}", strip_position(&inner.to_string()))
+                },
+            }
+        })
     }
 
     /// Writes the snapshot as pretty JSON.

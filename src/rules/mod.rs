@@ -252,6 +252,7 @@ fn finding(rule: &Rule, v: Violation) -> Finding {
         evidence: v.evidence,
         remediation,
         fingerprint,
+        suppression: None,
     }
 }
 

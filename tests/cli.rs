@@ -1,0 +1,267 @@
+//! The command line as users and CI meet it: exit codes, errors that name their input,
+//! stdout for data and stderr for the rest. No network: snapshots only.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::{Value, json};
+
+fn vpcaudit() -> Command {
+    let mut cmd = Command::cargo_bin("vpcaudit").expect("the binary is built");
+    // Nothing here may read the developer's AWS setup or reach the metadata service.
+    cmd.env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd
+}
+
+/// A snapshot with one VPC whose default security group still has AWS's default rules
+/// (SG003, low) and, when `broken`, an SSH rule open to the world on an attached group.
+fn snapshot(broken: bool, errors: Value) -> Value {
+    let mut groups = vec![json!({
+        "id": "sg-default", "name": "default", "vpc_id": "vpc-1",
+        "egress": [{"protocol": "-1", "peer": {"ipv4": "0.0.0.0/0"}}]
+    })];
+    if broken {
+        groups.push(json!({
+            "id": "sg-ssh", "name": "ssh", "vpc_id": "vpc-1",
+            "ingress": [{"protocol": "tcp", "ports": {"from": 22, "to": 22},
+                         "peer": {"ipv4": "0.0.0.0/0"}}]
+        }));
+    }
+    json!({
+        "format_version": 1,
+        "tool": {"name": "vpcaudit", "version": "0.1.0"},
+        "collected_at": "2026-11-26T00:00:00Z",
+        "account": "111122223333",
+        "regions": ["eu-west-1"],
+        "scopes": [{
+            "account": "111122223333",
+            "region": "eu-west-1",
+            "vpcs": [{"id": "vpc-1", "cidr_blocks": ["10.0.0.0/16"]}],
+            "subnets": [{"id": "subnet-1", "vpc_id": "vpc-1", "availability_zone": "eu-west-1a"}],
+            "security_groups": groups,
+            "instances": [{"id": "i-1", "vpc_id": "vpc-1", "subnet_id": "subnet-1",
+                           "state": "running", "security_group_ids": ["sg-ssh"]}]
+        }],
+        "coverage": {"collected": [], "errors": errors}
+    })
+}
+
+fn write(dir: &Path, name: &str, value: &Value) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(value).expect("json")).expect("write");
+    path.display().to_string()
+}
+
+#[test]
+fn rules_lists_every_rule_and_explains_one() {
+    let out = vpcaudit().args(["rules", "--format", "json"]).assert().success();
+    let list: Value = serde_json::from_slice(&out.get_output().stdout).expect("json list");
+    let ids: Vec<&str> = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), vpcaudit::rules::all().len());
+    assert!(ids.contains(&"SG001"));
+
+    vpcaudit()
+        .args(["rules", "explain", "sg001"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("# SG001 admin-port-open-to-world"))
+        .stdout(predicate::str::contains("## Why it matters"))
+        .stdout(predicate::str::contains("## How to fix"));
+}
+
+#[test]
+fn unknown_rule_is_a_usage_error() {
+    vpcaudit()
+        .args(["rules", "explain", "XYZ999"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown rule `XYZ999`"));
+}
+
+#[test]
+fn findings_at_or_above_the_threshold_exit_1() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "s.json", &snapshot(true, json!([])));
+    let out = vpcaudit()
+        .args(["scan", "--snapshot", &path, "--format", "json"])
+        .assert()
+        .code(1);
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).expect("json report");
+    assert_eq!(report["format_version"], 1);
+    assert_eq!(report["account"], "111122223333");
+    assert_eq!(report["summary"]["complete"], true);
+    let pairs: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap_or_default().to_owned(),
+                f["resource"]["id"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pairs,
+        vec![
+            ("SG001".to_owned(), "sg-ssh".to_owned()),
+            ("SG003".to_owned(), "sg-default".to_owned())
+        ]
+    );
+    let ssh = &report["findings"][0];
+    assert_eq!(ssh["severity"], "critical");
+    assert_eq!(ssh["principle"], "sg-over-ip");
+    assert_eq!(
+        ssh["resource"]["arn"],
+        "arn:aws:ec2:eu-west-1:111122223333:security-group/sg-ssh"
+    );
+    assert!(ssh["message"].as_str().unwrap_or_default().contains("tcp/22 from 0.0.0.0/0"));
+    assert_eq!(ssh["evidence"]["rule"]["peer"]["ipv4"], "0.0.0.0/0");
+
+    // Below the threshold: clean exit, same findings.
+    vpcaudit()
+        .args(["scan", "--snapshot", &path, "--fail-on", "none", "--quiet"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("2 findings (1 critical, 0 high, 0 medium, 1 low"));
+    let clean = write(dir.path(), "clean.json", &snapshot(false, json!([])));
+    vpcaudit()
+        .args(["scan", "--snapshot", &clean, "--fail-on", "medium"])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn an_incomplete_snapshot_exits_3_and_says_what_was_not_evaluated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let errors = json!([{
+        "service": "ec2", "operation": "DescribeSecurityGroups", "account": "111122223333",
+        "region": "eu-west-1", "code": "UnauthorizedOperation",
+        "error": "UnauthorizedOperation: You are not authorized", "dataset": "security_groups"
+    }]);
+    let path = write(dir.path(), "partial.json", &snapshot(true, errors));
+    let out = vpcaudit()
+        .args(["scan", "--snapshot", &path, "--format", "json", "--fail-on", "none"])
+        .assert()
+        .code(3);
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).expect("json report");
+    assert_eq!(report["summary"]["complete"], false);
+    assert_eq!(report["coverage"]["errors"][0]["code"], "UnauthorizedOperation");
+    let skipped: Vec<&str> = report["coverage"]["not_evaluated"]
+        .as_array()
+        .expect("not_evaluated")
+        .iter()
+        .filter_map(|n| n["rule_id"].as_str())
+        .collect();
+    assert!(skipped.contains(&"SG001") && skipped.contains(&"SG003"), "{skipped:?}");
+    // A rule that could not run must not be reported as passing, nor produce findings.
+    assert!(report["findings"].as_array().expect("findings").iter().all(|f| {
+        let id = f["rule_id"].as_str().unwrap_or_default();
+        !skipped.contains(&id)
+    }));
+
+    vpcaudit()
+        .args(["scan", "--snapshot", &path])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("INCOMPLETE"))
+        .stdout(predicate::str::contains("ec2:DescribeSecurityGroups in eu-west-1"));
+}
+
+#[test]
+fn malformed_snapshot_names_file_line_and_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("broken.json");
+    std::fs::write(&path, "{\n  \"format_version\": 1,\n  \"tool\": {\"name\": \"vpcaudit\" \"version\": 1}\n}\n")
+        .expect("write");
+    let path = path.display().to_string();
+    vpcaudit()
+        .args(["scan", "--snapshot", &path])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(format!("{path}:3:")))
+        .stderr(predicate::str::contains("panicked").not());
+
+    // A well-formed file with a wrong field: the position of the offending key.
+    let mut bad = snapshot(false, json!([]));
+    bad["scopes"][0]["vpcs"][0]["cidr_blocks"] = json!(["10.0.0.0/99"]);
+    let bad_path = write(dir.path(), "bad-cidr.json", &bad);
+    vpcaudit()
+        .args(["scan", "--snapshot", &bad_path])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("{bad_path}:")))
+        .stderr(predicate::str::contains("invalid"));
+}
+
+#[test]
+fn unsupported_or_foreign_files_are_rejected_clearly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut future = snapshot(false, json!([]));
+    future["format_version"] = json!(99);
+    let path = write(dir.path(), "future.json", &future);
+    vpcaudit()
+        .args(["scan", "--snapshot", &path])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("format_version 99 is not supported"));
+
+    let foreign = write(dir.path(), "foreign.json", &json!({"hello": "world"}));
+    vpcaudit()
+        .args(["scan", "--snapshot", &foreign])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is this a vpcaudit snapshot?"));
+
+    vpcaudit()
+        .args(["scan", "--snapshot", "/nonexistent/snapshot.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/nonexistent/snapshot.json: cannot read"));
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    vpcaudit()
+        .args(["scan", "--snapshot", "x.json", "--profile", "prod"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot be used with"));
+    vpcaudit()
+        .args(["scan", "--fail-on", "severe"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown severity `severe`"));
+}
+
+#[test]
+fn unwritable_output_is_reported_not_panicked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "s.json", &snapshot(false, json!([])));
+    vpcaudit()
+        .args(["scan", "--snapshot", &path, "-o", "/nonexistent/dir/report.txt"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/nonexistent/dir/report.txt: cannot write"));
+}
+
+#[test]
+fn no_region_anywhere_is_a_clear_usage_error() {
+    vpcaudit()
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .args(["collect", "--endpoint-url", "http://127.0.0.1:9"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no AWS region"));
+}
