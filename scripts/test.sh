@@ -21,6 +21,9 @@ export VPCAUDIT_PYTHON="$PWD/$venv/bin/python"
 # Integration tests must never reach a real AWS endpoint or the instance metadata service.
 export AWS_EC2_METADATA_DISABLED=true
 
+# The bundled example must be what its generator writes.
+python3 fixtures/generate_acme.py --check
+
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked

@@ -499,6 +499,8 @@ pub struct DbInstance {
     pub multi_az: Option<bool>,
     pub availability_zone: Option<String>,
     pub cluster_id: Option<String>,
+    /// The source instance when this is a read replica.
+    pub replica_of: Option<String>,
     pub db_subnet_group: Option<String>,
     pub vpc_id: Option<String>,
     pub security_group_ids: Vec<String>,

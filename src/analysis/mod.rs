@@ -107,7 +107,7 @@ impl<'a> ScopeFacts<'a> {
             .iter()
             .flat_map(|g| g.subnets.iter().map(|m| m.subnet_id.as_str()))
             .collect();
-        let sg_users = workloads::security_group_users(inventory);
+        let sg_users = workloads::security_group_users(inventory, settings);
         let vpcs_with_workloads = workloads::vpcs_with_workloads(inventory, &subnets);
         ScopeFacts {
             inventory,
@@ -241,6 +241,11 @@ impl<'a> ScopeFacts<'a> {
     pub fn nat_gateway_resource(&self, nat: &NatGateway) -> Resource {
         let arn = self.arn("ec2", &format!("natgateway/{}", nat.id));
         self.resource("AWS::EC2::NatGateway", &nat.id, arn, Some(&nat.tags))
+    }
+
+    pub fn network_acl_resource(&self, acl: &crate::model::NetworkAcl) -> Resource {
+        let arn = self.arn("ec2", &format!("network-acl/{}", acl.id));
+        self.resource("AWS::EC2::NetworkAcl", &acl.id, arn, Some(&acl.tags))
     }
 
     pub fn security_group_resource(&self, group: &SecurityGroup) -> Resource {

@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::config::Settings;
 use crate::model::{NetworkInterface, RegionInventory, Subnet};
 
 /// What kind of thing carries a security group. Decides how an open rule is judged: a load
@@ -9,6 +10,8 @@ use crate::model::{NetworkInterface, RegionInventory, Subnet};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SgUserKind {
     LoadBalancer,
+    /// An instance or interface the configuration declares an entry point (bastion, proxy).
+    EntryPoint,
     NatGateway,
     VpcEndpoint,
     /// AWS-managed interfaces that are not compute (API Gateway, EFS, transit gateway, …).
@@ -32,6 +35,7 @@ impl SgUserKind {
     pub fn name(self) -> &'static str {
         match self {
             SgUserKind::LoadBalancer => "load balancer",
+            SgUserKind::EntryPoint => "declared entry point",
             SgUserKind::NatGateway => "NAT gateway",
             SgUserKind::VpcEndpoint => "VPC endpoint",
             SgUserKind::ManagedService => "managed service",
@@ -77,6 +81,9 @@ pub fn interface_kind(eni: &NetworkInterface) -> SgUserKind {
         SgUserKind::VpcEndpoint
     } else if eni.instance_id.is_some() {
         SgUserKind::Instance
+    } else if description.starts_with("arn:aws") && description.contains(":attachment/") {
+        // ECS/Fargate task interfaces: requester-managed by ECS, but backend compute.
+        SgUserKind::Interface
     } else if eni.requester_managed && !requester.contains("ecs") {
         SgUserKind::ManagedService
     } else {
@@ -89,7 +96,10 @@ pub fn interface_kind(eni: &NetworkInterface) -> SgUserKind {
 /// Instances are counted once (through the instance, not again through their ENIs), and
 /// functions and databases come from their own configuration, since their ENIs are not
 /// always visible (and moto does not create them).
-pub fn security_group_users(inventory: &RegionInventory) -> HashMap<&str, Vec<SgUser<'_>>> {
+pub fn security_group_users<'a>(
+    inventory: &'a RegionInventory,
+    settings: &Settings,
+) -> HashMap<&'a str, Vec<SgUser<'a>>> {
     let mut users: HashMap<&str, Vec<SgUser<'_>>> = HashMap::new();
     let subnet_groups: HashMap<&str, Vec<&str>> = inventory
         .db_subnet_groups
@@ -102,9 +112,14 @@ pub fn security_group_users(inventory: &RegionInventory) -> HashMap<&str, Vec<Sg
         })
         .collect();
     for instance in inventory.instances.iter().filter(|i| i.is_live()) {
+        let kind = if settings.is_entry_point(&instance.tags) {
+            SgUserKind::EntryPoint
+        } else {
+            SgUserKind::Instance
+        };
         for sg in &instance.security_group_ids {
             users.entry(sg.as_str()).or_default().push(SgUser {
-                kind: SgUserKind::Instance,
+                kind,
                 id: &instance.id,
                 subnet_ids: instance.subnet_id.as_deref().into_iter().collect(),
                 public_ip: instance.public_ip.as_deref(),
@@ -112,7 +127,10 @@ pub fn security_group_users(inventory: &RegionInventory) -> HashMap<&str, Vec<Sg
         }
     }
     for eni in &inventory.network_interfaces {
-        let kind = interface_kind(eni);
+        let kind = match interface_kind(eni) {
+            SgUserKind::Interface if settings.is_entry_point(&eni.tags) => SgUserKind::EntryPoint,
+            kind => kind,
+        };
         // Instances, functions and databases are represented by their own records.
         if matches!(
             kind,

@@ -85,6 +85,9 @@ fn db_instance(d: &sdk::DbInstance) -> DbInstance {
         multi_az: d.multi_az(),
         availability_zone: d.availability_zone().map(str::to_owned),
         cluster_id: d.db_cluster_identifier().map(str::to_owned),
+        replica_of: d
+            .read_replica_source_db_instance_identifier()
+            .map(str::to_owned),
         db_subnet_group: group
             .and_then(|g| g.db_subnet_group_name())
             .map(str::to_owned),

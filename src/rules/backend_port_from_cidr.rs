@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::{Violation, world_open};
-use crate::analysis::{PeerReach, ScopeFacts};
+use crate::analysis::ScopeFacts;
 use crate::finding::Severity;
 use crate::snapshot::Dataset;
 
@@ -27,7 +27,6 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
             if !(rule.protocol.is_all() || rule.protocol.is_tcp() || rule.protocol.is_udp()) {
                 continue; // ICMP from a range is diagnostics, not service access
             }
-            let reach = PeerReach::of(&rule.peer);
             let already_reported = rule.peer.is_world()
                 && (world_open::admits_all(rule)
                     || facts
@@ -39,7 +38,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
                 continue; // SG001 or SG002
             }
             let ids: Vec<&str> = users.iter().map(|u| u.id).collect();
-            let severity = if reach.is_internet() {
+            let severity = if rule.peer.is_world() {
                 Severity::High
             } else {
                 Severity::Medium

@@ -39,7 +39,14 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
             .cause(subnet_id.to_owned()),
         );
     };
-    for instance in facts.inventory.instances.iter().filter(|i| i.is_live()) {
+    // Declared entry points (a bastion) sit in public subnets by design.
+    let is_entry_point = |tags| facts.settings.is_entry_point(tags);
+    for instance in facts
+        .inventory
+        .instances
+        .iter()
+        .filter(|i| i.is_live() && !is_entry_point(&i.tags))
+    {
         let (Some(ip), Some(subnet_id)) = (&instance.public_ip, &instance.subnet_id) else {
             continue;
         };
@@ -58,7 +65,10 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
             continue;
         };
         // Instances are judged above; load balancers and NAT gateways belong there.
-        if interface_kind(eni) == SgUserKind::Interface && facts.class_of(subnet_id).is_public() {
+        if interface_kind(eni) == SgUserKind::Interface
+            && !is_entry_point(&eni.tags)
+            && facts.class_of(subnet_id).is_public()
+        {
             report(
                 facts.network_interface_resource(&eni.id, &eni.tags),
                 "network interface",

@@ -19,22 +19,40 @@ pub(super) const REQUIRES: &[Dataset] = &[
 pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
     // security group id → (database id, port) of every database it protects
     let mut protected: BTreeMap<&str, Vec<(&str, u16)>> = BTreeMap::new();
-    let port_of = |endpoint: Option<&Endpoint>, engine: Option<&str>| {
-        endpoint
+    // The endpoint's port, else the engine's default, else every configured database port.
+    let ports_of = |endpoint: Option<&Endpoint>, engine: Option<&str>| -> Vec<u16> {
+        match endpoint
             .and_then(|e| e.port)
             .or_else(|| engine.and_then(default_db_port))
-    };
-    for db in &facts.inventory.db_instances {
-        if let Some(port) = port_of(db.endpoint.as_ref(), db.engine.as_deref()) {
-            for sg in &db.security_group_ids {
-                protected.entry(sg).or_default().push((&db.id, port));
-            }
+        {
+            Some(port) => vec![port],
+            None => facts.settings.db_ports.clone(),
         }
-    }
-    for cluster in &facts.inventory.db_clusters {
-        if let Some(port) = port_of(cluster.endpoint.as_ref(), cluster.engine.as_deref()) {
-            for sg in &cluster.security_group_ids {
-                protected.entry(sg).or_default().push((&cluster.id, port));
+    };
+    let databases = facts
+        .inventory
+        .db_instances
+        .iter()
+        .map(|d| {
+            (
+                &d.id,
+                d.endpoint.as_ref(),
+                d.engine.as_deref(),
+                &d.security_group_ids,
+            )
+        })
+        .chain(facts.inventory.db_clusters.iter().map(|c| {
+            (
+                &c.id,
+                c.endpoint.as_ref(),
+                c.engine.as_deref(),
+                &c.security_group_ids,
+            )
+        }));
+    for (id, endpoint, engine, groups) in databases {
+        for port in ports_of(endpoint, engine) {
+            for sg in groups {
+                protected.entry(sg).or_default().push((id, port));
             }
         }
     }

@@ -38,20 +38,20 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
             );
         }
     }
-    // Cluster members were reported one by one above; only judge clusters whose members
-    // are not in the inventory.
-    let instance_ids: HashSet<&str> = facts
+    // A cluster whose public members were reported above is not reported again.
+    let reported: HashSet<&str> = facts
         .inventory
         .db_instances
         .iter()
+        .filter(|d| d.publicly_accessible == Some(true))
         .map(|d| d.id.as_str())
         .collect();
     for cluster in &facts.inventory.db_clusters {
-        let members_seen = cluster
+        let members_reported = cluster
             .member_ids
             .iter()
-            .any(|m| instance_ids.contains(m.as_str()));
-        if cluster.publicly_accessible == Some(true) && !members_seen {
+            .any(|m| reported.contains(m.as_str()));
+        if cluster.publicly_accessible == Some(true) && !members_reported {
             out.push(
                 Violation::new(
                     facts.db_cluster_resource(cluster),

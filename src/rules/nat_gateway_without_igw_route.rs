@@ -4,6 +4,7 @@ use serde_json::json;
 
 use super::Violation;
 use crate::analysis::{ScopeFacts, SubnetClass};
+use crate::model::{RouteDestination, RouteState, RouteTarget};
 use crate::snapshot::Dataset;
 
 pub(super) const REQUIRES: &[Dataset] =
@@ -18,20 +19,29 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
         .filter(|n| n.is_public() && n.is_live())
     {
         let class = facts.class_of(&nat.subnet_id);
-        if class.is_public() || matches!(class, SubnetClass::Unknown) {
-            continue;
-        }
-        let table = facts
+        let Some(table) = facts
             .routing
             .get(nat.subnet_id.as_str())
             .and_then(|r| r.table)
-            .map(|t| t.id.as_str());
+        else {
+            continue; // unknown routing: nothing to judge
+        };
+        // A NAT gateway translates IPv4: only an IPv4 default route to an IGW makes it work.
+        let ipv4_to_igw = table.routes.iter().any(|r| {
+            r.state == RouteState::Active
+                && matches!(r.destination, RouteDestination::Ipv4(net) if net.prefix_len() == 0)
+                && matches!(r.target, RouteTarget::InternetGateway(_))
+        });
+        if ipv4_to_igw || matches!(class, SubnetClass::Unknown) {
+            continue;
+        }
+        let table = Some(table.id.as_str());
         out.push(
             Violation::new(
                 facts.nat_gateway_resource(nat),
                 format!(
-                    "NAT gateway {} sits in {} ({}), whose route table {} has no default route \
-                     to an internet gateway: it cannot reach the internet",
+                    "NAT gateway {} sits in {} ({}), whose route table {} has no IPv4 default \
+                     route to an internet gateway: it cannot reach the internet",
                     nat.id,
                     nat.subnet_id,
                     class.name(),

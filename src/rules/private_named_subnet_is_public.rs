@@ -15,15 +15,51 @@ const PRIVATE_WORDS: &[&str] = &[
 ];
 
 /// Tag keys whose value states the subnet's tier.
-const TIER_TAG_KEYS: &[&str] = &["Tier", "tier", "Type", "type", "SubnetType", "subnet-type"];
+const TIER_TAG_KEYS: &[&str] = &[
+    "Tier",
+    "tier",
+    "Type",
+    "type",
+    "SubnetType",
+    "subnet-type",
+    "aws-cdk:subnet-type",
+];
+
+/// Splits a name into lower-case words at punctuation, case changes and digits, so
+/// `app-private-1a`, `PrivateSubnet1A` and `Stack/Vpc/PrivateSubnet1` all yield `private`.
+fn words(name: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut previous: Option<char> = None;
+    for c in name.chars() {
+        let boundary = match previous {
+            _ if !c.is_ascii_alphanumeric() => true,
+            Some(p) => {
+                (p.is_ascii_lowercase() && c.is_ascii_uppercase())
+                    || (p.is_ascii_digit() != c.is_ascii_digit())
+            }
+            None => false,
+        };
+        if boundary && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        if c.is_ascii_alphanumeric() {
+            current.push(c.to_ascii_lowercase());
+        }
+        previous = Some(c);
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
 
 /// The tag that claims the subnet is private, as `(key, value)`.
 pub(crate) fn private_claim(tags: &Tags) -> Option<(&str, &str)> {
     let says_private = |value: &str| {
-        value
-            .to_ascii_lowercase()
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|word| PRIVATE_WORDS.contains(&word))
+        words(value)
+            .iter()
+            .any(|word| PRIVATE_WORDS.contains(&word.as_str()))
     };
     if let Some(name) = tags.get("Name").filter(|n| says_private(n)) {
         return Some(("Name", name.as_str()));
@@ -71,4 +107,21 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::words;
+
+    #[test]
+    fn splits_names_the_way_people_and_tools_write_them() {
+        assert_eq!(words("app-private-1a"), ["app", "private", "1", "a"]);
+        assert_eq!(words("PrivateSubnet1A"), ["private", "subnet", "1", "a"]);
+        assert_eq!(
+            words("Stack/Vpc/PrivateSubnet1"),
+            ["stack", "vpc", "private", "subnet", "1"]
+        );
+        assert_eq!(words("sandbox-public"), ["sandbox", "public"]);
+        assert_eq!(words("DBSubnet"), ["dbsubnet"]);
+    }
 }

@@ -15,12 +15,13 @@ pub(super) const REQUIRES: &[Dataset] = &[
 
 pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
     let mut out = Vec::new();
-    // Aurora members are judged through their cluster.
+    // Aurora members are judged through their cluster; a read replica's availability is
+    // its source's (a replica may well be single-AZ on purpose).
     for db in facts
         .inventory
         .db_instances
         .iter()
-        .filter(|d| d.cluster_id.is_none())
+        .filter(|d| d.cluster_id.is_none() && d.replica_of.is_none())
     {
         let env = facts.environment(&db.tags, db.vpc_id.as_deref());
         if db.multi_az == Some(false) && facts.settings.is_production(env.as_deref()) {

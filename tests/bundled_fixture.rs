@@ -1,0 +1,123 @@
+//! The bundled example account (`fixtures/acme-small.json`): the newcomer's first run. Its
+//! findings are pinned, and its well-built production VPC must stay clean.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/acme-small.json");
+
+fn scan_json() -> Value {
+    let out = Command::cargo_bin("vpcaudit")
+        .expect("binary")
+        .args(["scan", "--snapshot", FIXTURE, "--format", "json", "--quiet"])
+        .assert()
+        .code(1);
+    serde_json::from_slice(&out.get_output().stdout).expect("JSON report")
+}
+
+#[test]
+fn acme_findings_are_exactly_the_planted_mistakes() {
+    let report = scan_json();
+    assert_eq!(report["summary"]["complete"], true);
+    let mut pairs: Vec<String> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}",
+                f["rule_id"].as_str().unwrap_or_default(),
+                f["severity"].as_str().unwrap_or_default(),
+                f["resource"]["id"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    pairs.sort();
+    let expected = [
+        "AZ001 medium vpc-060a3c4d9bc373e2e",
+        "AZ004 medium acme-staging-report",
+        "AZ005 medium subnet-038c47f3bf8bc74fb",
+        "DB001 critical acme-staging-mysql",
+        "DB002 high acme-staging-mysql",
+        "DB003 critical sg-03ad04e222a37a393",
+        "ENV001 high vpc-060a3c4d9bc373e2e",
+        "ENV002 high i-03d10b3141a00c104",
+        "LAM001 high acme-staging-report",
+        "LAM003 high acme-billing-sync",
+        "NAT002 high rtb-00b61295dcc0d429b",
+        "SG001 critical sg-0d57017cff937950d",
+        "SG003 low sg-049cbb43f8f8f6f60",
+        "SG003 low sg-0c2f25c333805d43d",
+        "SG004 medium sg-09ecbdb9af8865748",
+        "TIER001 high subnet-068f3bf765f91a78d",
+        "TIER002 high i-03d10b3141a00c104",
+        "TIER002 high i-071b520a97e653b1a",
+    ];
+    assert_eq!(pairs, expected, "acme-small.json findings changed");
+}
+
+#[test]
+fn acme_production_vpc_is_clean() {
+    let report = scan_json();
+    let snapshot: Value =
+        serde_json::from_str(&std::fs::read_to_string(FIXTURE).expect("fixture")).expect("json");
+    let scope = &snapshot["scopes"][0];
+    let prod_vpc = scope["vpcs"]
+        .as_array()
+        .expect("vpcs")
+        .iter()
+        .find(|v| v["tags"]["Name"] == "acme-prod")
+        .and_then(|v| v["id"].as_str())
+        .expect("acme-prod VPC");
+    // Every id that belongs to the production VPC.
+    let mut prod_ids: Vec<&str> = vec![prod_vpc];
+    for list in [
+        "subnets",
+        "route_tables",
+        "security_groups",
+        "nat_gateways",
+        "instances",
+    ] {
+        for item in scope[list].as_array().into_iter().flatten() {
+            if item["vpc_id"].as_str() == Some(prod_vpc) {
+                prod_ids.extend(item["id"].as_str());
+            }
+        }
+    }
+    for item in scope["db_instances"].as_array().into_iter().flatten() {
+        if item["vpc_id"].as_str() == Some(prod_vpc) {
+            prod_ids.extend(item["id"].as_str());
+        }
+    }
+    let prod_subnets: Vec<String> = scope["subnets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["vpc_id"].as_str() == Some(prod_vpc))
+        .filter_map(|s| s["id"].as_str().map(str::to_owned))
+        .collect();
+    for function in scope["lambda_functions"].as_array().into_iter().flatten() {
+        let in_prod = function["vpc"]["subnet_ids"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|s| prod_subnets.iter().any(|p| Some(p.as_str()) == s.as_str()));
+        if in_prod {
+            prod_ids.extend(function["name"].as_str());
+        }
+    }
+    assert!(
+        prod_ids.len() > 10,
+        "the fixture's production VPC holds resources"
+    );
+    let on_prod: Vec<&Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| prod_ids.contains(&f["resource"]["id"].as_str().unwrap_or_default()))
+        .collect();
+    assert!(
+        on_prod.is_empty(),
+        "findings on the well-built VPC: {on_prod:#?}"
+    );
+}
