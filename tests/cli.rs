@@ -58,7 +58,10 @@ fn write(dir: &Path, name: &str, value: &Value) -> String {
 
 #[test]
 fn rules_lists_every_rule_and_explains_one() {
-    let out = vpcaudit().args(["rules", "--format", "json"]).assert().success();
+    let out = vpcaudit()
+        .args(["rules", "--format", "json"])
+        .assert()
+        .success();
     let list: Value = serde_json::from_slice(&out.get_output().stdout).expect("json list");
     let ids: Vec<&str> = list
         .as_array()
@@ -124,7 +127,12 @@ fn findings_at_or_above_the_threshold_exit_1() {
         ssh["resource"]["arn"],
         "arn:aws:ec2:eu-west-1:111122223333:security-group/sg-ssh"
     );
-    assert!(ssh["message"].as_str().unwrap_or_default().contains("tcp/22 from 0.0.0.0/0"));
+    assert!(
+        ssh["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("tcp/22 from 0.0.0.0/0")
+    );
     assert_eq!(ssh["evidence"]["rule"]["peer"]["ipv4"], "0.0.0.0/0");
 
     // Below the threshold: clean exit, same findings.
@@ -132,7 +140,9 @@ fn findings_at_or_above_the_threshold_exit_1() {
         .args(["scan", "--snapshot", &path, "--fail-on", "none", "--quiet"])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("2 findings (1 critical, 0 high, 0 medium, 1 low"));
+        .stdout(predicate::str::contains(
+            "2 findings (1 critical, 0 high, 0 medium, 1 low",
+        ));
     let clean = write(dir.path(), "clean.json", &snapshot(false, json!([])));
     vpcaudit()
         .args(["scan", "--snapshot", &clean, "--fail-on", "medium"])
@@ -150,39 +160,64 @@ fn an_incomplete_snapshot_exits_3_and_says_what_was_not_evaluated() {
     }]);
     let path = write(dir.path(), "partial.json", &snapshot(true, errors));
     let out = vpcaudit()
-        .args(["scan", "--snapshot", &path, "--format", "json", "--fail-on", "none"])
+        .args([
+            "scan",
+            "--snapshot",
+            &path,
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ])
         .assert()
         .code(3);
     let report: Value = serde_json::from_slice(&out.get_output().stdout).expect("json report");
     assert_eq!(report["summary"]["complete"], false);
-    assert_eq!(report["coverage"]["errors"][0]["code"], "UnauthorizedOperation");
+    assert_eq!(
+        report["coverage"]["errors"][0]["code"],
+        "UnauthorizedOperation"
+    );
     let skipped: Vec<&str> = report["coverage"]["not_evaluated"]
         .as_array()
         .expect("not_evaluated")
         .iter()
         .filter_map(|n| n["rule_id"].as_str())
         .collect();
-    assert!(skipped.contains(&"SG001") && skipped.contains(&"SG003"), "{skipped:?}");
+    assert!(
+        skipped.contains(&"SG001") && skipped.contains(&"SG003"),
+        "{skipped:?}"
+    );
     // A rule that could not run must not be reported as passing, nor produce findings.
-    assert!(report["findings"].as_array().expect("findings").iter().all(|f| {
-        let id = f["rule_id"].as_str().unwrap_or_default();
-        !skipped.contains(&id)
-    }));
+    assert!(
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .all(|f| {
+                let id = f["rule_id"].as_str().unwrap_or_default();
+                !skipped.contains(&id)
+            })
+    );
 
     vpcaudit()
         .args(["scan", "--snapshot", &path])
         .assert()
         .code(3)
         .stdout(predicate::str::contains("INCOMPLETE"))
-        .stdout(predicate::str::contains("ec2:DescribeSecurityGroups in eu-west-1"));
+        .stdout(predicate::str::contains(
+            "ec2:DescribeSecurityGroups in eu-west-1",
+        ));
 }
 
 #[test]
 fn malformed_snapshot_names_file_line_and_column() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("broken.json");
-    std::fs::write(&path, "{\n  \"format_version\": 1,\n  \"tool\": {\"name\": \"vpcaudit\" \"version\": 1}\n}\n")
-        .expect("write");
+    std::fs::write(
+        &path,
+        "{\n  \"format_version\": 1,\n  \"tool\": {\"name\": \"vpcaudit\" \"version\": 1}\n}\n",
+    )
+    .expect("write");
     let path = path.display().to_string();
     vpcaudit()
         .args(["scan", "--snapshot", &path])
@@ -214,7 +249,9 @@ fn unsupported_or_foreign_files_are_rejected_clearly() {
         .args(["scan", "--snapshot", &path])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("format_version 99 is not supported"));
+        .stderr(predicate::str::contains(
+            "format_version 99 is not supported",
+        ));
 
     let foreign = write(dir.path(), "foreign.json", &json!({"hello": "world"}));
     vpcaudit()
@@ -227,7 +264,9 @@ fn unsupported_or_foreign_files_are_rejected_clearly() {
         .args(["scan", "--snapshot", "/nonexistent/snapshot.json"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("/nonexistent/snapshot.json: cannot read"));
+        .stderr(predicate::str::contains(
+            "/nonexistent/snapshot.json: cannot read",
+        ));
 }
 
 #[test]
@@ -249,10 +288,18 @@ fn unwritable_output_is_reported_not_panicked() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write(dir.path(), "s.json", &snapshot(false, json!([])));
     vpcaudit()
-        .args(["scan", "--snapshot", &path, "-o", "/nonexistent/dir/report.txt"])
+        .args([
+            "scan",
+            "--snapshot",
+            &path,
+            "-o",
+            "/nonexistent/dir/report.txt",
+        ])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("/nonexistent/dir/report.txt: cannot write"));
+        .stderr(predicate::str::contains(
+            "/nonexistent/dir/report.txt: cannot write",
+        ));
 }
 
 #[test]

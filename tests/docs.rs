@@ -7,8 +7,13 @@ fn readme() -> String {
 fn block<'a>(text: &'a str, name: &str) -> &'a str {
     let start = format!("<!-- {name}:start -->");
     let end = format!("<!-- {name}:end -->");
-    let from = text.find(&start).unwrap_or_else(|| panic!("README has no {start}")) + start.len();
-    let to = text.find(&end).unwrap_or_else(|| panic!("README has no {end}"));
+    let from = text
+        .find(&start)
+        .unwrap_or_else(|| panic!("README has no {start}"))
+        + start.len();
+    let to = text
+        .find(&end)
+        .unwrap_or_else(|| panic!("README has no {end}"));
     text[from..to].trim()
 }
 
@@ -44,7 +49,8 @@ fn readme_iam_policy_lists_exactly_the_calls_vpcaudit_makes() {
     let policy = block(&readme, "iam")
         .trim_start_matches("```json")
         .trim_end_matches("```");
-    let policy: serde_json::Value = serde_json::from_str(policy).expect("README IAM policy is JSON");
+    let policy: serde_json::Value =
+        serde_json::from_str(policy).expect("README IAM policy is JSON");
     let actions: Vec<String> = policy["Statement"][0]["Action"]
         .as_array()
         .expect("Action list")
