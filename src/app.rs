@@ -3,13 +3,16 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::baseline::{Baseline, BaselineError};
 use crate::collect::{self, AwsOptions, CollectError};
-use crate::config::Settings;
+use crate::config::{CONFIG_FILE_NAME, Config, ConfigError, TEMPLATE};
 use crate::finding::Severity;
 use crate::progress::Progress;
-use crate::report::{self, Report};
+use crate::report::sarif::SarifOptions;
+use crate::report::{self, BaselineSummary, Report};
 use crate::rules;
 use crate::snapshot::{Snapshot, SnapshotError};
+use crate::suppress;
 
 /// Process exit codes, a contract with CI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +39,12 @@ pub enum AppError {
     Snapshot(#[from] SnapshotError),
     #[error(transparent)]
     Collect(#[from] CollectError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
+    #[error("{path} already exists; pass --force to overwrite it", path = path.display())]
+    Exists { path: PathBuf },
     #[error("{path}: cannot write: {source}", path = path.display())]
     Output {
         path: PathBuf,
@@ -51,11 +60,23 @@ impl AppError {
     }
 }
 
+/// A report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
     #[default]
     Table,
     Json,
+    /// SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
+    /// GitHub-flavoured Markdown for step summaries and pull request comments.
+    Markdown,
+}
+
+/// A report written to a file in the same run, besides the main output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraOutput {
+    pub format: Format,
+    pub path: PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -65,8 +86,15 @@ pub struct ScanOptions {
     pub snapshot: Option<PathBuf>,
     pub format: Format,
     pub output: Option<PathBuf>,
+    /// More reports from the same scan, each in its format to its file.
+    pub extra_outputs: Vec<ExtraOutput>,
+    pub sarif: SarifOptions,
     /// Exit 1 when a finding is at least this severe; None never fails on findings.
     pub fail_on: Option<Severity>,
+    /// The configuration file; None looks for `vpcaudit.toml` in the working directory.
+    pub config: Option<PathBuf>,
+    /// An earlier JSON report: only findings it does not have are reported.
+    pub baseline: Option<PathBuf>,
     pub quiet: bool,
 }
 
@@ -80,18 +108,59 @@ pub struct CollectOptions {
 /// `vpcaudit scan`: read (or load) the inventory, run the rules, write the report.
 pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
     let progress = Progress::new(options.quiet);
+    // Bad input is reported before anything slow happens.
+    let config = Config::discover(options.config.as_deref())?;
+    if let Some(path) = &config.path {
+        progress.info(format_args!("using configuration {}", path.display()));
+    }
+    let baseline = options
+        .baseline
+        .as_deref()
+        .map(Baseline::load)
+        .transpose()?;
     let snapshot = match &options.snapshot {
         Some(path) => Snapshot::load(path)?,
         None => collect::collect(&options.aws, &progress).await?,
     };
-    let settings = Settings::default();
-    let evaluation = rules::evaluate(&snapshot, &settings);
-    let report = Report::build(&snapshot, evaluation);
-    let rendered = match options.format {
-        Format::Table => report::table::render(&report),
-        Format::Json => report.to_json(),
-    };
-    write_output(options.output.as_deref(), &rendered)?;
+    let mut evaluation = rules::evaluate_selected(&snapshot, &config.settings, &config.rules);
+    let today = chrono::Utc::now().date_naive();
+    let suppressions = suppress::apply(
+        &mut evaluation.findings,
+        &config.suppressions,
+        &snapshot,
+        today,
+    );
+    for note in &suppressions.expired {
+        progress.warn(format_args!(
+            "suppression at {} expired on {}: its {} finding(s) are reported again",
+            note.source,
+            note.expires.as_deref().unwrap_or("-"),
+            note.matches
+        ));
+    }
+    for note in &suppressions.stale {
+        progress.warn(format_args!(
+            "suppression at {} matches no finding; remove it",
+            note.source
+        ));
+    }
+    let baseline_summary = baseline.map(|b| BaselineSummary {
+        path: b.path.display().to_string(),
+        known: b.filter(&mut evaluation.findings),
+    });
+    let report = Report::build_with(&snapshot, evaluation, suppressions, baseline_summary);
+    // Every output is written before any error is returned, so one unwritable file does not
+    // cost CI the others.
+    let main = (options.output.as_deref(), options.format);
+    let extras = options
+        .extra_outputs
+        .iter()
+        .map(|extra| (Some(extra.path.as_path()), extra.format));
+    let written: Vec<Result<(), AppError>> = extras
+        .chain(std::iter::once(main))
+        .map(|(path, format)| write_output(path, &render(&report, format, &options.sarif)))
+        .collect();
+    written.into_iter().collect::<Result<Vec<()>, AppError>>()?;
     if options.output.is_some() || options.format != Format::Table {
         progress.info(format_args!(
             "{} findings; {}",
@@ -104,6 +173,29 @@ pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
         ));
     }
     Ok(status(&report, options.fail_on))
+}
+
+/// The report in one format.
+pub fn render(report: &Report, format: Format, sarif: &SarifOptions) -> String {
+    match format {
+        Format::Table => report::table::render(report),
+        Format::Json => report.to_json(),
+        Format::Sarif => report::sarif::render(report, sarif),
+        Format::Markdown => report::markdown::render(report),
+    }
+}
+
+/// `vpcaudit init`: writes the commented default configuration.
+pub fn init(path: Option<&Path>, force: bool) -> Result<ExitStatus, AppError> {
+    let path = path.unwrap_or(Path::new(CONFIG_FILE_NAME));
+    if path.exists() && !force {
+        return Err(AppError::Exists {
+            path: path.to_owned(),
+        });
+    }
+    write_output(Some(path), TEMPLATE)?;
+    eprintln!("vpcaudit: wrote {}", path.display());
+    Ok(ExitStatus::Clean)
 }
 
 /// `vpcaudit collect`: read the inventory and write it as a snapshot.
@@ -140,7 +232,8 @@ pub fn status(report: &Report, fail_on: Option<Severity>) -> ExitStatus {
     }
 }
 
-/// `vpcaudit rules`: the catalog as a table or JSON.
+/// `vpcaudit rules`: the catalog as a table or JSON (it has no SARIF or Markdown form; the
+/// command line offers only these two).
 pub fn list_rules(format: Format) -> String {
     let all = rules::all();
     match format {
@@ -148,7 +241,7 @@ pub fn list_rules(format: Format) -> String {
             let list: Vec<_> = all.iter().map(|r| &r.meta).collect();
             serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"
         }
-        Format::Table => {
+        Format::Table | Format::Sarif | Format::Markdown => {
             let mut table = comfy_table::Table::new();
             table
                 .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)

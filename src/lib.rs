@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod app;
+pub mod baseline;
 pub mod collect;
 pub mod config;
 pub mod finding;
@@ -15,3 +16,4 @@ pub mod report;
 pub mod rules;
 pub mod secrets;
 pub mod snapshot;
+pub mod suppress;

@@ -4,9 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use vpcaudit::app::{self, AppError, CollectOptions, ExitStatus, Format, ScanOptions};
+use vpcaudit::app::{self, AppError, CollectOptions, ExitStatus, ExtraOutput, Format, ScanOptions};
 use vpcaudit::collect::AwsOptions;
 use vpcaudit::finding::Severity;
+use vpcaudit::report::sarif::SarifOptions;
 
 /// Audit live AWS accounts against a proven VPC network architecture.
 #[derive(Parser)]
@@ -27,6 +28,8 @@ enum Command {
     Collect(CollectArgs),
     /// List the rules, or explain one.
     Rules(RulesArgs),
+    /// Write a commented default configuration file (vpcaudit.toml).
+    Init(InitArgs),
 }
 
 #[derive(Args)]
@@ -60,17 +63,45 @@ struct ScanArgs {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["profile", "region", "endpoint_url"])]
     snapshot: Option<PathBuf>,
     /// Output format
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    format: ReportFormat,
     /// Write the report to FILE instead of stdout
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Also write the report as SARIF 2.1.0 (GitHub code scanning) to FILE
+    #[arg(long, value_name = "FILE")]
+    sarif: Option<PathBuf>,
+    /// Also write the report as JSON to FILE
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Also write the report as Markdown to FILE
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+    /// SARIF automation id, GitHub's analysis category [default: vpcaudit/ACCOUNT/REGIONS/]
+    #[arg(long, value_name = "ID")]
+    sarif_category: Option<String>,
     /// Exit 1 when a finding is at least this severe (`none`: never)
     #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = parse_fail_on)]
     fail_on: FailOn,
+    /// Configuration file [default: ./vpcaudit.toml when it exists]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Report only findings that are not in this earlier JSON report
+    #[arg(long, value_name = "REPORT.json")]
+    baseline: Option<PathBuf>,
     /// Print no progress on stderr (warnings still print)
     #[arg(short, long)]
     quiet: bool,
+}
+
+#[derive(Args)]
+struct InitArgs {
+    /// Where to write it
+    #[arg(default_value = "vpcaudit.toml")]
+    path: PathBuf,
+    /// Overwrite an existing file
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args)]
@@ -103,6 +134,31 @@ enum RulesCommand {
     },
 }
 
+/// Formats of `scan`.
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    /// A table for people
+    Table,
+    /// The JSON report (the contract in the README)
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning
+    Sarif,
+    /// GitHub-flavoured Markdown, for $GITHUB_STEP_SUMMARY and pull request comments
+    Markdown,
+}
+
+impl From<ReportFormat> for Format {
+    fn from(format: ReportFormat) -> Format {
+        match format {
+            ReportFormat::Table => Format::Table,
+            ReportFormat::Json => Format::Json,
+            ReportFormat::Sarif => Format::Sarif,
+            ReportFormat::Markdown => Format::Markdown,
+        }
+    }
+}
+
+/// Formats of `rules`.
 #[derive(Clone, Copy, ValueEnum)]
 enum OutputFormat {
     Table,
@@ -131,14 +187,31 @@ fn parse_fail_on(value: &str) -> Result<FailOn, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Scan(args) => run_async(app::scan(&ScanOptions {
-            aws: args.aws.into_options(),
-            snapshot: args.snapshot,
-            format: args.format.into(),
-            output: args.output,
-            fail_on: args.fail_on.0,
-            quiet: args.quiet,
-        })),
+        Command::Scan(args) => {
+            let extra_outputs = [
+                (Format::Sarif, args.sarif),
+                (Format::Json, args.json),
+                (Format::Markdown, args.markdown),
+            ]
+            .into_iter()
+            .filter_map(|(format, path)| path.map(|path| ExtraOutput { format, path }))
+            .collect();
+            run_async(app::scan(&ScanOptions {
+                aws: args.aws.into_options(),
+                snapshot: args.snapshot,
+                format: args.format.into(),
+                output: args.output,
+                extra_outputs,
+                sarif: SarifOptions {
+                    category: args.sarif_category,
+                },
+                fail_on: args.fail_on.0,
+                config: args.config,
+                baseline: args.baseline,
+                quiet: args.quiet,
+            }))
+        }
+        Command::Init(args) => app::init(Some(&args.path), args.force),
         Command::Collect(args) => run_async(app::collect(&CollectOptions {
             aws: args.aws.into_options(),
             output: args.output,

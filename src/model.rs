@@ -224,6 +224,8 @@ pub struct NatGateway {
     /// `public` (needs an internet gateway route in its own subnet) or `private`.
     pub connectivity_type: Option<String>,
     pub public_ips: Vec<String>,
+    /// The gateway's own network interfaces (infrastructure, not workloads).
+    pub network_interface_ids: Vec<String>,
     pub tags: Tags,
 }
 

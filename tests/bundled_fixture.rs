@@ -45,6 +45,8 @@ fn acme_findings_are_exactly_the_planted_mistakes() {
         "LAM001 high acme-staging-report",
         "LAM003 high acme-billing-sync",
         "NAT002 high rtb-00b61295dcc0d429b",
+        "OBS001 medium vpc-03940c2414bc95070",
+        "OBS001 medium vpc-060a3c4d9bc373e2e",
         "SG001 critical sg-0d57017cff937950d",
         "SG003 low sg-049cbb43f8f8f6f60",
         "SG003 low sg-0c2f25c333805d43d",

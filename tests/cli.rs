@@ -43,6 +43,7 @@ fn snapshot(broken: bool, errors: Value) -> Value {
             "vpcs": [{"id": "vpc-1", "cidr_blocks": ["10.0.0.0/16"]}],
             "subnets": [{"id": "subnet-1", "vpc_id": "vpc-1", "availability_zone": "eu-west-1a"}],
             "security_groups": groups,
+            "flow_logs": [{"id": "fl-1", "resource_id": "vpc-1", "status": "ACTIVE"}],
             "instances": [{"id": "i-1", "vpc_id": "vpc-1", "subnet_id": "subnet-1",
                            "state": "running", "security_group_ids": ["sg-ssh"]}]
         }],

@@ -1,9 +1,10 @@
 //! Per-rule cases: small inventories in `fixtures/rules/<ID>.json`, each with every finding
 //! it must produce.
 //!
-//! Each case's inventory is audited with the whole catalog and the default settings, and the
-//! set of `(rule id, resource id)` over ALL findings must equal the case's `expected` list, so
-//! a collateral false positive from another rule fails the case too. Keep inventories minimal.
+//! Each case's inventory is audited with the whole catalog and the default settings (or the
+//! case's own), and the set of `(rule id, resource id)` over ALL findings must equal the case's
+//! `expected` list, so a collateral false positive from another rule fails the case too. Keep
+//! inventories minimal.
 //!
 //! Fixture format:
 //!
@@ -20,6 +21,8 @@
 //! - `inventory` is a `RegionInventory`; `account` and `region` may be omitted. Unknown keys
 //!   anywhere in it are errors (the model's nested types accept them silently, so this test
 //!   checks that every key it was given survives a round trip).
+//! - `settings` (optional) holds `Settings` keys as in `vpcaudit.toml` (`{"edge": "cloudflare"}`);
+//!   omitted keys keep their defaults. A declared edge gets the bundled ranges, as at load.
 //! - `severities` (optional) maps a resource id to the severity every finding of the fixture's
 //!   rule on that resource must have.
 //! - `known_bug` (optional) marks a case where the rule contradicts its doc (`rules/<ID>.md`):
@@ -32,7 +35,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_json::Value;
-use vpcaudit::config::Settings;
+use vpcaudit::config::{CLOUDFLARE_RANGES, Settings, parse_ranges};
 use vpcaudit::finding::{Finding, Severity};
 use vpcaudit::model::RegionInventory;
 use vpcaudit::snapshot::{Coverage, SNAPSHOT_FORMAT_VERSION, Snapshot, ToolInfo};
@@ -56,6 +59,8 @@ struct Case {
     expected: Vec<(String, String)>,
     #[serde(default)]
     severities: BTreeMap<String, Severity>,
+    #[serde(default)]
+    settings: Settings,
     /// Kept as JSON so unknown keys can be found before it is turned into the model.
     inventory: Value,
 }
@@ -126,7 +131,7 @@ fn parse_inventory(case: &Case) -> Result<RegionInventory, String> {
     Ok(inventory)
 }
 
-fn audit(inventory: RegionInventory) -> Vec<Finding> {
+fn audit(inventory: RegionInventory, settings: &Settings) -> Vec<Finding> {
     let snapshot = Snapshot {
         format_version: SNAPSHOT_FORMAT_VERSION,
         tool: ToolInfo::current(),
@@ -136,7 +141,11 @@ fn audit(inventory: RegionInventory) -> Vec<Finding> {
         scopes: vec![inventory],
         coverage: Coverage::default(),
     };
-    let evaluation = vpcaudit::rules::evaluate(&snapshot, &Settings::default());
+    let mut settings = settings.clone();
+    if settings.edge.is_some() && settings.edge_ranges.is_empty() {
+        settings.edge_ranges = parse_ranges(CLOUDFLARE_RANGES).expect("bundled ranges parse");
+    }
+    let evaluation = vpcaudit::rules::evaluate(&snapshot, &settings);
     assert!(
         evaluation.not_evaluated.is_empty(),
         "rules not evaluated with full coverage: {:?}",
@@ -233,7 +242,7 @@ fn run_fixture(rule_id: &str) {
             }
         }
         let found = match parse_inventory(case) {
-            Ok(inventory) => problems(&fixture, case, &audit(inventory)),
+            Ok(inventory) => problems(&fixture, case, &audit(inventory, &case.settings)),
             Err(e) => {
                 broken.push(e);
                 Vec::new()
@@ -315,6 +324,10 @@ rule_case_tests! {
     lam001 => "LAM001",
     lam002 => "LAM002",
     lam003 => "LAM003",
+    lam004 => "LAM004",
+    nacl001 => "NACL001",
+    edge001 => "EDGE001",
+    obs001 => "OBS001",
 }
 
 #[test]

@@ -55,6 +55,8 @@ pub struct ScopeFacts<'a> {
     pub sg_users: HashMap<&'a str, Vec<SgUser<'a>>>,
     /// VPCs that host at least one workload (instance, database, function or interface).
     pub vpcs_with_workloads: HashSet<&'a str>,
+    /// Network interfaces that belong to NAT gateways.
+    pub nat_interfaces: HashSet<&'a str>,
 }
 
 impl<'a> ScopeFacts<'a> {
@@ -136,6 +138,7 @@ impl<'a> ScopeFacts<'a> {
             db_subnet_ids,
             sg_users,
             vpcs_with_workloads,
+            nat_interfaces: workloads::nat_gateway_interfaces(inventory),
         }
     }
 
@@ -145,6 +148,11 @@ impl<'a> ScopeFacts<'a> {
 
     pub fn region(&self) -> &'a str {
         &self.inventory.region
+    }
+
+    /// What kind of thing a network interface belongs to.
+    pub fn interface_kind(&self, eni: &crate::model::NetworkInterface) -> SgUserKind {
+        workloads::interface_kind(eni, &self.nat_interfaces)
     }
 
     /// The routing class of a subnet (Unknown for a subnet not in the inventory).

@@ -56,8 +56,21 @@ pub struct SgUser<'a> {
     pub public_ip: Option<&'a str>,
 }
 
-/// Classifies an ENI by the service that created it.
-pub fn interface_kind(eni: &NetworkInterface) -> SgUserKind {
+/// The interfaces of the inventory's NAT gateways, by id.
+pub fn nat_gateway_interfaces(inventory: &RegionInventory) -> HashSet<&str> {
+    inventory
+        .nat_gateways
+        .iter()
+        .flat_map(|n| n.network_interface_ids.iter().map(String::as_str))
+        .collect()
+}
+
+/// Classifies an ENI by the service that created it. `nat_interfaces` are the interfaces
+/// the NAT gateways list as theirs (their own labels vary, and emulators omit them).
+pub fn interface_kind(eni: &NetworkInterface, nat_interfaces: &HashSet<&str>) -> SgUserKind {
+    if nat_interfaces.contains(eni.id.as_str()) {
+        return SgUserKind::NatGateway;
+    }
     let interface_type = eni.interface_type.as_deref().unwrap_or("interface");
     let requester = eni.requester_id.as_deref().unwrap_or("");
     let description = eni.description.as_deref().unwrap_or("");
@@ -101,6 +114,7 @@ pub fn security_group_users<'a>(
     settings: &Settings,
 ) -> HashMap<&'a str, Vec<SgUser<'a>>> {
     let mut users: HashMap<&str, Vec<SgUser<'_>>> = HashMap::new();
+    let nat_interfaces = nat_gateway_interfaces(inventory);
     let subnet_groups: HashMap<&str, Vec<&str>> = inventory
         .db_subnet_groups
         .iter()
@@ -127,7 +141,7 @@ pub fn security_group_users<'a>(
         }
     }
     for eni in &inventory.network_interfaces {
-        let kind = match interface_kind(eni) {
+        let kind = match interface_kind(eni, &nat_interfaces) {
             SgUserKind::Interface if settings.is_entry_point(&eni.tags) => SgUserKind::EntryPoint,
             kind => kind,
         };
@@ -207,10 +221,19 @@ pub fn vpcs_with_workloads<'a>(
             .filter(|i| i.is_live())
             .filter_map(|i| i.vpc_id.as_deref()),
     );
+    // Interfaces count when something runs behind them; a NAT gateway, an endpoint or other
+    // AWS plumbing alone is infrastructure, not a workload.
+    let nat_interfaces = nat_gateway_interfaces(inventory);
     vpcs.extend(
         inventory
             .network_interfaces
             .iter()
+            .filter(|e| {
+                !matches!(
+                    interface_kind(e, &nat_interfaces),
+                    SgUserKind::NatGateway | SgUserKind::VpcEndpoint | SgUserKind::ManagedService
+                )
+            })
             .filter_map(|e| e.vpc_id.as_deref()),
     );
     vpcs.extend(

@@ -286,6 +286,11 @@ fn nat_gateway(n: &sdk::NatGateway) -> NatGateway {
             .iter()
             .filter_map(|a| a.public_ip().map(str::to_owned))
             .collect(),
+        network_interface_ids: n
+            .nat_gateway_addresses()
+            .iter()
+            .filter_map(|a| a.network_interface_id().map(str::to_owned))
+            .collect(),
         tags: ec2_tags(n.tags()),
     }
 }
@@ -462,5 +467,201 @@ fn flow_log(f: &sdk::FlowLog) -> FlowLog {
         traffic_type: f.traffic_type().map(|t| t.as_str().to_owned()),
         status: f.flow_log_status().map(str::to_owned),
         destination_type: f.log_destination_type().map(|t| t.as_str().to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! moto ignores page sizes, so paging is proven here against SDK-level mocks.
+
+    use aws_sdk_ec2::Client;
+    use aws_sdk_ec2::operation::describe_instances::DescribeInstancesOutput;
+    use aws_sdk_ec2::operation::describe_security_groups::{
+        DescribeSecurityGroupsError, DescribeSecurityGroupsOutput,
+    };
+    use aws_sdk_ec2::operation::describe_vpcs::DescribeVpcsOutput;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_types::error::ErrorMetadata;
+
+    use super::*;
+
+    fn vpc_page(ids: &[&str], next: Option<&str>) -> DescribeVpcsOutput {
+        let vpcs = ids.iter().map(|id| sdk::Vpc::builder().vpc_id(*id).build());
+        DescribeVpcsOutput::builder()
+            .set_vpcs(Some(vpcs.collect()))
+            .set_next_token(next.map(str::to_owned))
+            .build()
+    }
+
+    #[tokio::test]
+    async fn every_page_is_read_and_each_page_is_one_call() {
+        let first = mock!(Client::describe_vpcs)
+            .match_requests(|r| r.next_token().is_none())
+            .then_output(|| vpc_page(&["vpc-1", "vpc-2"], Some("page-2")));
+        let second = mock!(Client::describe_vpcs)
+            .match_requests(|r| r.next_token() == Some("page-2"))
+            .then_output(|| vpc_page(&["vpc-3"], Some("page-3")));
+        let third = mock!(Client::describe_vpcs)
+            .match_requests(|r| r.next_token() == Some("page-3"))
+            .then_output(|| vpc_page(&["vpc-4"], None));
+        let instances = mock!(Client::describe_instances)
+            .match_requests(|r| r.max_results() == Some(PAGE))
+            .then_output(|| {
+                let reservation = sdk::Reservation::builder()
+                    .instances(sdk::Instance::builder().instance_id("i-1").build())
+                    .instances(sdk::Instance::builder().instance_id("i-2").build())
+                    .build();
+                DescribeInstancesOutput::builder()
+                    .reservations(reservation)
+                    .build()
+            });
+        let client = mock_client!(
+            aws_sdk_ec2,
+            RuleMode::MatchAny,
+            [&first, &second, &third, &instances]
+        );
+
+        let vpcs: Read<Vpc> = read_all!(client.describe_vpcs().max_results(PAGE), vpc);
+        let ids: Vec<String> = vpcs.expect("all pages").into_iter().map(|v| v.id).collect();
+        assert_eq!(ids, ["vpc-1", "vpc-2", "vpc-3", "vpc-4"]);
+        assert_eq!(
+            (first.num_calls(), second.num_calls(), third.num_calls()),
+            (1, 1, 1),
+            "one call per page, no more"
+        );
+
+        let reservations: Read<Vec<Instance>> = read_all!(
+            client.describe_instances().max_results(PAGE),
+            |r: &sdk::Reservation| r.instances().iter().map(instance).collect::<Vec<_>>()
+        );
+        let instances_read: Vec<String> = reservations
+            .expect("instances")
+            .into_iter()
+            .flatten()
+            .map(|i| i.id)
+            .collect();
+        assert_eq!(
+            instances_read,
+            ["i-1", "i-2"],
+            "instances are unwrapped from reservations"
+        );
+        assert_eq!(
+            instances.num_calls(),
+            1,
+            "the largest page size is requested"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failure_on_a_later_page_loses_the_whole_dataset_not_half_of_it() {
+        let first = mock!(Client::describe_security_groups)
+            .match_requests(|r| r.next_token().is_none())
+            .then_output(|| {
+                DescribeSecurityGroupsOutput::builder()
+                    .security_groups(sdk::SecurityGroup::builder().group_id("sg-1").build())
+                    .next_token("page-2")
+                    .build()
+            });
+        let denied = mock!(Client::describe_security_groups)
+            .match_requests(|r| r.next_token() == Some("page-2"))
+            .then_error(|| {
+                DescribeSecurityGroupsError::generic(
+                    ErrorMetadata::builder()
+                        .code("UnauthorizedOperation")
+                        .message("You are not authorized to perform this operation.")
+                        .build(),
+                )
+            });
+        let client = mock_client!(aws_sdk_ec2, RuleMode::MatchAny, [&first, &denied]);
+
+        let groups: Read<SecurityGroup> = read_all!(
+            client.describe_security_groups().max_results(PAGE),
+            security_group
+        );
+        let error = groups.expect_err("a half-read dataset must not pass for a whole one");
+        assert_eq!(error.code.as_deref(), Some("UnauthorizedOperation"));
+        assert_eq!(
+            error.message,
+            "UnauthorizedOperation: You are not authorized to perform this operation."
+        );
+    }
+
+    #[test]
+    fn one_permission_becomes_one_rule_per_peer() {
+        let permission = sdk::IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(443)
+            .to_port(443)
+            .ip_ranges(sdk::IpRange::builder().cidr_ip("0.0.0.0/0").build())
+            .ipv6_ranges(sdk::Ipv6Range::builder().cidr_ipv6("::/0").build())
+            .prefix_list_ids(sdk::PrefixListId::builder().prefix_list_id("pl-1").build())
+            .user_id_group_pairs(sdk::UserIdGroupPair::builder().group_id("sg-lb").build())
+            .build();
+        let rules = permission_rules(&permission);
+        let peers: Vec<String> = rules.iter().map(|r| r.peer.to_string()).collect();
+        assert_eq!(peers, ["0.0.0.0/0", "::/0", "pl-1", "sg-lb"]);
+        assert!(rules.iter().all(|r| r.describe_ports() == "tcp/443"));
+
+        let everything = sdk::IpPermission::builder()
+            .ip_protocol("-1")
+            .ip_ranges(sdk::IpRange::builder().cidr_ip("10.0.0.0/8").build())
+            .build();
+        let rule = &permission_rules(&everything)[0];
+        assert!(rule.admits_everything() && rule.ports.is_none());
+    }
+
+    #[test]
+    fn route_targets_are_recognised_by_kind() {
+        let route =
+            |b: sdk::builders::RouteBuilder| route(&b.destination_cidr_block("0.0.0.0/0").build());
+        let cases = [
+            (
+                sdk::Route::builder().gateway_id("igw-1"),
+                RouteTarget::InternetGateway("igw-1".into()),
+            ),
+            (
+                sdk::Route::builder().gateway_id("vgw-1"),
+                RouteTarget::VpnGateway("vgw-1".into()),
+            ),
+            (
+                sdk::Route::builder().gateway_id("vpce-1"),
+                RouteTarget::VpcEndpoint("vpce-1".into()),
+            ),
+            (
+                sdk::Route::builder().nat_gateway_id("nat-1"),
+                RouteTarget::NatGateway("nat-1".into()),
+            ),
+            (
+                sdk::Route::builder().transit_gateway_id("tgw-1"),
+                RouteTarget::TransitGateway("tgw-1".into()),
+            ),
+            (
+                sdk::Route::builder().vpc_peering_connection_id("pcx-1"),
+                RouteTarget::VpcPeeringConnection("pcx-1".into()),
+            ),
+            (
+                sdk::Route::builder().egress_only_internet_gateway_id("eigw-1"),
+                RouteTarget::EgressOnlyInternetGateway("eigw-1".into()),
+            ),
+            (
+                sdk::Route::builder().instance_id("i-1"),
+                RouteTarget::Instance("i-1".into()),
+            ),
+            (
+                sdk::Route::builder().network_interface_id("eni-1"),
+                RouteTarget::NetworkInterface("eni-1".into()),
+            ),
+        ];
+        for (builder, expected) in cases {
+            assert_eq!(route(builder).map(|r| r.target), Some(expected));
+        }
+        let blackhole = super::route(
+            &sdk::Route::builder()
+                .destination_ipv6_cidr_block("::/0")
+                .nat_gateway_id("nat-gone")
+                .state(sdk::RouteState::Blackhole)
+                .build(),
+        );
+        assert_eq!(blackhole.map(|r| r.state), Some(RouteState::Blackhole));
     }
 }

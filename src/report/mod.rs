@@ -1,5 +1,7 @@
 //! Reports: the machine-readable report (the JSON contract) and its renderers.
 
+pub mod markdown;
+pub mod sarif;
 pub mod table;
 
 use std::collections::BTreeMap;
@@ -9,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::finding::{Finding, Severity};
 use crate::rules::{Evaluation, NotEvaluated};
 use crate::snapshot::{CollectedDataset, CollectionError, Snapshot, ToolInfo};
+use crate::suppress::SuppressionReport;
 
 /// Bumped only for changes that break readers of the JSON report; additions keep it.
 pub const REPORT_FORMAT_VERSION: u32 = 1;
@@ -22,8 +25,12 @@ pub struct Report {
     pub regions: Vec<String>,
     /// When the inventory was read (RFC 3339).
     pub collected_at: String,
+    /// Every finding, suppressed ones included (marked with `suppression`).
     pub findings: Vec<Finding>,
     pub coverage: ReportCoverage,
+    /// Suppressions that expired or matched nothing.
+    #[serde(default)]
+    pub suppressions: SuppressionReport,
     pub summary: Summary,
 }
 
@@ -37,22 +44,57 @@ pub struct ReportCoverage {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
+    /// Findings that are not suppressed: what fails a run.
     pub total: usize,
-    /// Count per severity, every severity present (zero included).
+    /// Findings accepted by a suppression (listed, not counted in `total`).
+    #[serde(default)]
+    pub suppressed: usize,
+    /// Count per severity of unsuppressed findings, every severity present (zero included).
     pub by_severity: BTreeMap<Severity, usize>,
     /// Count per principle slug, for principles with findings.
     pub by_principle: BTreeMap<String, usize>,
     pub rules_run: usize,
     /// False when anything could not be read: then the absence of findings proves nothing.
     pub complete: bool,
+    /// Set with `--baseline`: findings already in that report were left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaselineSummary {
+    /// The earlier report.
+    pub path: String,
+    /// Findings left out because the baseline already had them.
+    pub known: usize,
 }
 
 impl Report {
     pub fn build(snapshot: &Snapshot, evaluation: Evaluation) -> Report {
+        Report::build_with(snapshot, evaluation, SuppressionReport::default(), None)
+    }
+
+    /// Builds the report of findings that suppressions were applied to (and a baseline
+    /// filtered, when `baseline` is set).
+    pub fn build_with(
+        snapshot: &Snapshot,
+        evaluation: Evaluation,
+        suppressions: SuppressionReport,
+        baseline: Option<BaselineSummary>,
+    ) -> Report {
         let mut by_severity: BTreeMap<Severity, usize> =
             Severity::ALL.iter().map(|s| (*s, 0)).collect();
         let mut by_principle: BTreeMap<String, usize> = BTreeMap::new();
-        for finding in &evaluation.findings {
+        let suppressed = evaluation
+            .findings
+            .iter()
+            .filter(|f| f.suppression.is_some())
+            .count();
+        for finding in evaluation
+            .findings
+            .iter()
+            .filter(|f| f.suppression.is_none())
+        {
             *by_severity.entry(finding.severity).or_default() += 1;
             *by_principle
                 .entry(finding.principle.slug().to_owned())
@@ -66,11 +108,13 @@ impl Report {
             regions: snapshot.regions.clone(),
             collected_at: snapshot.collected_at.clone(),
             summary: Summary {
-                total: evaluation.findings.len(),
+                total: evaluation.findings.len() - suppressed,
+                suppressed,
                 by_severity,
                 by_principle,
                 rules_run: evaluation.rules_run,
                 complete,
+                baseline,
             },
             findings: evaluation.findings,
             coverage: ReportCoverage {
@@ -78,14 +122,15 @@ impl Report {
                 errors: snapshot.coverage.errors.clone(),
                 not_evaluated: evaluation.not_evaluated,
             },
+            suppressions,
         }
     }
 
-    /// Findings at or above `threshold`.
+    /// Unsuppressed findings at or above `threshold`: what fails a run.
     pub fn count_at_or_above(&self, threshold: Severity) -> usize {
         self.findings
             .iter()
-            .filter(|f| f.severity >= threshold)
+            .filter(|f| f.suppression.is_none() && f.severity >= threshold)
             .count()
     }
 

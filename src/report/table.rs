@@ -9,13 +9,18 @@ use crate::finding::Severity;
 
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    if !report.findings.is_empty() {
+    let active: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.suppression.is_none())
+        .collect();
+    if !active.is_empty() {
         let mut table = Table::new();
         table
             .load_preset(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_header(vec!["Severity", "Rule", "Resource", "Finding"]);
-        for finding in &report.findings {
+        for finding in active {
             let resource = match &finding.resource.name {
                 Some(name) if name != &finding.resource.id => {
                     format!("{}\n({name})", finding.resource.id)
@@ -33,6 +38,26 @@ pub fn render(report: &Report) -> String {
     }
     out.push_str(&summary_line(report));
     out.push('\n');
+    for note in &report.suppressions.expired {
+        let _ = writeln!(
+            out,
+            "Expired suppression ({}): {} for {} expired {}; {} finding(s) no longer suppressed",
+            note.source,
+            note.rule,
+            note.resource.as_deref().unwrap_or("tagged resources"),
+            note.expires.as_deref().unwrap_or("-"),
+            note.matches
+        );
+    }
+    for note in &report.suppressions.stale {
+        let _ = writeln!(
+            out,
+            "Stale suppression ({}): {} for {} matches no finding; remove it",
+            note.source,
+            note.rule,
+            note.resource.as_deref().unwrap_or("tagged resources")
+        );
+    }
     if !report.coverage.errors.is_empty() {
         let _ = writeln!(
             out,
@@ -78,8 +103,18 @@ fn summary_line(report: &Report) -> String {
             )
         })
         .collect();
+    let mut extra = String::new();
+    if report.summary.suppressed > 0 {
+        extra.push_str(&format!(", {} suppressed", report.summary.suppressed));
+    }
+    if let Some(baseline) = &report.summary.baseline {
+        extra.push_str(&format!(
+            ", {} already in {}",
+            baseline.known, baseline.path
+        ));
+    }
     format!(
-        "{} finding{} ({}) in account {} [{}]; {} rules run",
+        "{} finding{} ({}{extra}) in account {} [{}]; {} rules run",
         report.summary.total,
         if report.summary.total == 1 { "" } else { "s" },
         counts.join(", "),

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::Violation;
-use crate::analysis::{ScopeFacts, SgUserKind, workloads::interface_kind};
+use crate::analysis::{ScopeFacts, SgUserKind};
 use crate::snapshot::Dataset;
 
 pub(super) const REQUIRES: &[Dataset] = &[
@@ -65,7 +65,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
             continue;
         };
         // Instances are judged above; load balancers and NAT gateways belong there.
-        if interface_kind(eni) == SgUserKind::Interface
+        if facts.interface_kind(eni) == SgUserKind::Interface
             && !is_entry_point(&eni.tags)
             && facts.class_of(subnet_id).is_public()
         {

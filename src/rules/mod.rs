@@ -19,13 +19,17 @@ mod lambda_env_secret;
 mod lambda_public_subnets_only;
 mod lambda_rds_without_vpc;
 mod lambda_single_az;
+mod lambda_vpc_unneeded;
 mod main_route_table_to_igw;
 mod metadata;
+mod nacl_admin_port_open_to_world;
 mod nat_gateway_cross_az;
 mod nat_gateway_without_igw_route;
+mod origin_not_edge_only;
 mod private_named_subnet_is_public;
 mod production_db_single_az;
 mod tier_single_az;
+mod vpc_flow_logs_disabled;
 mod vpc_mixed_environments;
 mod workload_in_default_vpc;
 mod world_open;
@@ -35,7 +39,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::ScopeFacts;
-use crate::config::Settings;
+use crate::config::{RuleSelection, Settings};
 use crate::finding::{Finding, Principle, Resource, Severity, fingerprint};
 use crate::snapshot::{Dataset, Snapshot};
 pub use metadata::{RuleDoc, RuleMetadata};
@@ -138,9 +142,13 @@ const SOURCES: &[RuleSource] = &[
     rule!("SG003", default_sg_has_rules),
     rule!("SG004", backend_port_from_cidr),
     rule!("SG005", db_sg_vpc_mismatch),
+    rule!("NACL001", nacl_admin_port_open_to_world),
     rule!("LAM001", lambda_public_subnets_only),
     rule!("LAM002", lambda_rds_without_vpc),
     rule!("LAM003", lambda_env_secret),
+    rule!("LAM004", lambda_vpc_unneeded),
+    rule!("EDGE001", origin_not_edge_only),
+    rule!("OBS001", vpc_flow_logs_disabled),
 ];
 
 /// Every rule, in catalog order.
@@ -195,13 +203,26 @@ pub struct Evaluation {
 /// Runs every rule over every scope of the snapshot. Rules whose data is missing in a scope are
 /// skipped there and listed, never counted as passing.
 pub fn evaluate(snapshot: &Snapshot, settings: &Settings) -> Evaluation {
+    evaluate_selected(snapshot, settings, &RuleSelection::default())
+}
+
+/// Runs the rules the selection enables, at the severities it sets.
+pub fn evaluate_selected(
+    snapshot: &Snapshot,
+    settings: &Settings,
+    selection: &RuleSelection,
+) -> Evaluation {
+    let enabled: Vec<&Rule> = all()
+        .iter()
+        .filter(|r| selection.is_enabled(&r.meta))
+        .collect();
     let mut evaluation = Evaluation {
-        rules_run: all().len(),
+        rules_run: enabled.len(),
         ..Evaluation::default()
     };
     for scope in &snapshot.scopes {
         let facts = ScopeFacts::build(scope, settings);
-        for rule in all() {
+        for rule in &enabled {
             let missing: Vec<String> = rule
                 .requires
                 .iter()
@@ -221,8 +242,13 @@ pub fn evaluate(snapshot: &Snapshot, settings: &Settings) -> Evaluation {
                 });
                 continue;
             }
+            let severity = selection.severity_of(&rule.meta.id);
             for violation in (rule.check)(&facts) {
-                evaluation.findings.push(finding(rule, violation));
+                let mut finding = finding(rule, violation);
+                if let Some(severity) = severity {
+                    finding.severity = severity;
+                }
+                evaluation.findings.push(finding);
             }
         }
     }
@@ -330,15 +356,7 @@ mod tests {
     #[test]
     fn every_principle_in_the_foundation_has_a_rule() {
         let covered = principles_covered();
-        for principle in [
-            Principle::OneEnvPerVpc,
-            Principle::MultiAz,
-            Principle::TieredSubnets,
-            Principle::DbNeverPublic,
-            Principle::NatEgress,
-            Principle::SgOverIp,
-            Principle::LambdaPlacement,
-        ] {
+        for principle in Principle::ALL {
             assert!(covered.contains(&principle), "no rule for {principle}");
         }
     }

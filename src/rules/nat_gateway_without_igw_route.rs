@@ -35,7 +35,6 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
         if ipv4_to_igw || matches!(class, SubnetClass::Unknown) {
             continue;
         }
-        let table = Some(table.id.as_str());
         out.push(
             Violation::new(
                 facts.nat_gateway_resource(nat),
@@ -45,13 +44,13 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
                     nat.id,
                     nat.subnet_id,
                     class.name(),
-                    table.unwrap_or("(none)")
+                    table.id
                 ),
             )
             .evidence(json!({
                 "subnet_id": nat.subnet_id,
                 "subnet_class": class.name(),
-                "route_table_id": table,
+                "route_table_id": table.id,
             }))
             .remediation(format!(
                 "Recreate {} in a public subnet (one whose route table sends 0.0.0.0/0 to the \

@@ -1,4 +1,9 @@
-//! Settings that tune what rules consider normal. Defaults encode the reference architecture.
+//! Settings that tune what rules consider normal (defaults encode the reference architecture),
+//! and the `vpcaudit.toml` file that sets them, selects rules and suppresses findings.
+
+mod file;
+
+pub use file::{CONFIG_FILE_NAME, Config, ConfigError, RuleSelection, SuppressionRule, TEMPLATE};
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
@@ -16,6 +21,8 @@ pub struct Settings {
     pub db_ports: Vec<u16>,
     /// The edge in front of the origins (`cloudflare`), when the account declares one.
     pub edge: Option<Edge>,
+    /// A file of edge ranges that replaces the bundled list (relative to the config file).
+    pub edge_ranges_file: Option<std::path::PathBuf>,
     /// The edge's address ranges: the bundled list for the declared edge, or the file the
     /// configuration names. Filled when the configuration is loaded.
     #[serde(skip)]
@@ -33,7 +40,7 @@ pub enum Edge {
 }
 
 /// Cloudflare's published ranges, with their date, shipped in the binary.
-pub const CLOUDFLARE_RANGES: &str = include_str!("../data/cloudflare-ips.txt");
+pub const CLOUDFLARE_RANGES: &str = include_str!("../../data/cloudflare-ips.txt");
 
 /// Parses a ranges file: one CIDR per line, `#` comments. Errors name the line.
 pub fn parse_ranges(text: &str) -> Result<Vec<IpNet>, String> {
@@ -62,6 +69,7 @@ impl Default for Settings {
             admin_ports: vec![22, 3389],
             db_ports: vec![1433, 1521, 3306, 5432, 27017, 6379, 11211, 9042, 50000],
             edge: None,
+            edge_ranges_file: None,
             edge_ranges: Vec::new(),
             entry_point_tags: Vec::new(),
         }

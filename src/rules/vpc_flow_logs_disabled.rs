@@ -1,0 +1,108 @@
+//! OBS001: a VPC that hosts workloads records no flow logs.
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+
+use super::Violation;
+use crate::analysis::ScopeFacts;
+use crate::model::FlowLog;
+use crate::snapshot::Dataset;
+
+pub(super) const REQUIRES: &[Dataset] = &[
+    Dataset::Vpcs,
+    Dataset::FlowLogs,
+    // What `vpcs_with_workloads` is built from.
+    Dataset::Subnets,
+    Dataset::Instances,
+    Dataset::NetworkInterfaces,
+    Dataset::DbInstances,
+    Dataset::DbClusters,
+    Dataset::DbSubnetGroups,
+    Dataset::LambdaFunctions,
+];
+
+/// AWS reports `ACTIVE` for a working flow log; a missing status is taken at its word.
+fn is_active(log: &FlowLog) -> bool {
+    log.status
+        .as_deref()
+        .is_none_or(|s| s.eq_ignore_ascii_case("active"))
+}
+
+pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
+    let logs = &facts.inventory.flow_logs;
+    let mut out = Vec::new();
+    for vpc in facts
+        .inventory
+        .vpcs
+        .iter()
+        .filter(|v| facts.vpcs_with_workloads.contains(v.id.as_str()))
+    {
+        let on_vpc: Vec<&FlowLog> = logs.iter().filter(|l| l.resource_id == vpc.id).collect();
+        if on_vpc.iter().any(|l| is_active(l)) {
+            continue;
+        }
+        let subnets = facts
+            .subnets_by_vpc
+            .get(vpc.id.as_str())
+            .map_or(0, Vec::len);
+        let logged_subnets: BTreeSet<&str> = logs
+            .iter()
+            .filter(|l| is_active(l))
+            .filter(|l| {
+                facts
+                    .subnets
+                    .get(l.resource_id.as_str())
+                    .is_some_and(|s| s.vpc_id == vpc.id)
+            })
+            .map(|l| l.resource_id.as_str())
+            .collect();
+        let mut message = format!("VPC {} hosts workloads but has no active flow log", vpc.id);
+        for log in &on_vpc {
+            message.push_str(&format!(
+                "; its flow log {} is {}",
+                log.id,
+                log.status.as_deref().unwrap_or_default()
+            ));
+        }
+        if !logged_subnets.is_empty() {
+            let listed: Vec<&str> = logged_subnets.iter().copied().collect();
+            message.push_str(&format!(
+                "; only subnet-level flow logs exist, on {} of its {subnets} subnets ({})",
+                listed.len(),
+                listed.join(", ")
+            ));
+        }
+        out.push(
+            Violation::new(facts.vpc_resource(&vpc.id), message)
+                .evidence(json!({
+                    "vpc_id": vpc.id,
+                    "inactive_flow_logs": on_vpc,
+                    "subnets_with_flow_logs": logged_subnets,
+                }))
+                .remediation(format!(
+                    "Enable a VPC-level flow log: aws ec2 create-flow-logs --resource-type VPC \
+                     --resource-ids {} --traffic-type ALL --log-destination-type s3 \
+                     --log-destination arn:aws:s3:::<bucket>/vpc-flow-logs/",
+                    vpc.id
+                )),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_status_counts_as_active() {
+        let log = |status: Option<&str>| FlowLog {
+            status: status.map(str::to_owned),
+            ..FlowLog::default()
+        };
+        assert!(is_active(&log(None)));
+        assert!(is_active(&log(Some("ACTIVE"))));
+        assert!(!is_active(&log(Some("INACTIVE"))));
+    }
+}
