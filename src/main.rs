@@ -51,6 +51,7 @@ impl AwsArgs {
             profile: self.profile,
             regions: self.region.into_iter().collect(),
             endpoint_url: self.endpoint_url,
+            ..AwsOptions::default()
         }
     }
 }

@@ -22,8 +22,21 @@ use crate::snapshot::{
 #[derive(Debug, Clone, Default)]
 pub struct AwsOptions {
     pub profile: Option<String>,
+    /// Regions to read; empty means the profile's (or environment's) region.
     pub regions: Vec<String>,
+    /// Read every region enabled in the account (DescribeRegions).
+    pub all_regions: bool,
     pub endpoint_url: Option<String>,
+    /// Roles to assume, one account each, besides (or instead of) the caller's account.
+    pub role_arns: Vec<String>,
+    /// Read every active account of the AWS Organization through this role name.
+    pub organization_role: Option<String>,
+    /// External id for the assumed roles.
+    pub external_id: Option<String>,
+    /// Calls in flight at once per service and region (0: the default).
+    pub max_concurrency: usize,
+    /// Stop collecting at this instant; what is unread is recorded as incomplete coverage.
+    pub deadline: Option<tokio::time::Instant>,
 }
 
 #[derive(Debug, thiserror::Error)]
