@@ -18,6 +18,20 @@ fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/moto/requirements.txt
 export VPCAUDIT_PYTHON="$PWD/$venv/bin/python"
 
+# Microsoft's SARIF multitool checks our SARIF against GitHub's upload rules (tests/sarif.rs).
+# It is an npm package (a self-contained binary, ~100 MB), kept outside the clone.
+npm_prefix="$HOME/.cache/vpcaudit/npm"
+if command -v npm >/dev/null 2>&1; then
+    if [ ! -x "$npm_prefix/node_modules/.bin/sarif-multitool" ]; then
+        echo "test.sh: installing @microsoft/sarif-multitool into $npm_prefix" >&2
+        npm install --prefix "$npm_prefix" --no-audit --no-fund --loglevel=error \
+            @microsoft/sarif-multitool@5.7.0 >&2
+    fi
+    export VPCAUDIT_SARIF_MULTITOOL="$npm_prefix/node_modules/.bin/sarif-multitool"
+else
+    echo "test.sh: npm not found; the SARIF multitool check will be skipped" >&2
+fi
+
 # Integration tests must never reach a real AWS endpoint or the instance metadata service.
 export AWS_EC2_METADATA_DISABLED=true
 
