@@ -88,6 +88,14 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
         .filter(|(_, envs)| envs.len() > 1)
         .map(|(vpc_id, envs)| {
             let names: Vec<&str> = envs.keys().map(String::as_str).collect();
+            // The environment with most resources is taken as the VPC's own; the others are
+            // the ones to move (ties go to the first name, for a stable message).
+            let home = envs
+                .iter()
+                .max_by(|a, b| a.1.len().cmp(&b.1.len()).then_with(|| b.0.cmp(a.0)))
+                .map(|(env, _)| env.as_str())
+                .unwrap_or_default();
+            let strays: Vec<&str> = names.iter().copied().filter(|n| *n != home).collect();
             let summary: Vec<String> = envs
                 .iter()
                 .map(|(env, ids)| {
@@ -115,7 +123,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
             .remediation(format!(
                 "Give each environment its own VPC: move the {} resources out of {vpc_id} \
                  (or correct their environment tags if they are wrong).",
-                names[1..].join(", ")
+                strays.join(", ")
             ))
             .cause(names.join(","))
         })
