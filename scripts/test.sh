@@ -15,7 +15,8 @@ if [ ! -x "$venv/bin/python" ]; then
     echo "test.sh: creating the Python venv $venv for moto" >&2
     python3 -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/moto/requirements.txt
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/moto/requirements.txt \
+    -r deploy/requirements-dev.txt
 export VPCAUDIT_PYTHON="$PWD/$venv/bin/python"
 
 # Microsoft's SARIF multitool checks our SARIF against GitHub's upload rules (tests/sarif.rs).
@@ -40,4 +41,7 @@ python3 fixtures/generate_acme.py --check
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
+# The Lambda job (feature `lambda`, off by default): its lints and its end-to-end tests.
+cargo clippy --all-targets --locked --features lambda -- -D warnings
 cargo test --locked
+cargo test --locked --features lambda --lib --test lambda_job

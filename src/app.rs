@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use crate::baseline::{Baseline, BaselineError};
 use crate::collect::{self, AwsOptions, CollectError};
@@ -118,11 +119,15 @@ pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
         .as_deref()
         .map(Baseline::load)
         .transpose()?;
-    let snapshot = match &options.snapshot {
-        Some(path) => Snapshot::load(path)?,
-        None => collect::collect(&options.aws, &progress).await?,
+    let collection_started = Instant::now();
+    let (snapshot, live) = match &options.snapshot {
+        Some(path) => (Snapshot::load(path)?, false),
+        None => (collect::collect(&options.aws, &progress).await?, true),
     };
+    let collection_seconds = collection_started.elapsed();
+    let evaluation_started = Instant::now();
     let mut evaluation = rules::evaluate_selected(&snapshot, &config.settings, &config.rules);
+    let evaluation_seconds = evaluation_started.elapsed();
     let today = chrono::Utc::now().date_naive();
     let suppressions = suppress::apply(
         &mut evaluation.findings,
@@ -148,7 +153,14 @@ pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
         path: b.path.display().to_string(),
         known: b.filter(&mut evaluation.findings),
     });
-    let report = Report::build_with(&snapshot, evaluation, suppressions, baseline_summary);
+    let mut report = Report::build_with(&snapshot, evaluation, suppressions, baseline_summary);
+    report.summary.collection_seconds = seconds(collection_seconds);
+    report.summary.evaluation_seconds = seconds(evaluation_seconds);
+    // What this run spent: a snapshot audited offline made no call, whatever its collection did.
+    if let Some(stats) = snapshot.collection.as_ref().filter(|_| live) {
+        report.summary.api_calls = stats.api_calls.clone();
+        report.summary.retries = stats.retries;
+    }
     // Every output is written before any error is returned, so one unwritable file does not
     // cost CI the others.
     let main = (options.output.as_deref(), options.format);
@@ -173,6 +185,11 @@ pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
         ));
     }
     Ok(status(&report, options.fail_on))
+}
+
+/// Seconds, to the millisecond.
+fn seconds(elapsed: Duration) -> f64 {
+    (elapsed.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
 /// The report in one format.

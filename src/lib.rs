@@ -10,6 +10,8 @@ pub mod baseline;
 pub mod collect;
 pub mod config;
 pub mod finding;
+#[cfg(feature = "lambda")]
+pub mod lambda_job;
 pub mod model;
 pub mod progress;
 pub mod report;
@@ -17,3 +19,4 @@ pub mod rules;
 pub mod secrets;
 pub mod snapshot;
 pub mod suppress;
+pub mod synthetic;

@@ -37,22 +37,67 @@ struct AwsArgs {
     /// Named profile from the AWS config files [default: $AWS_PROFILE]
     #[arg(long, value_name = "NAME")]
     profile: Option<String>,
-    /// Region to read [default: $AWS_REGION, else the profile's region]
-    #[arg(long, value_name = "REGION")]
-    region: Option<String>,
+    /// Region to read; repeat (or separate with commas) for several [default: $AWS_REGION,
+    /// else the profile's region]
+    #[arg(long, value_name = "REGION", value_delimiter = ',')]
+    region: Vec<String>,
+    /// Read every region enabled in each account (ec2:DescribeRegions)
+    #[arg(long, conflicts_with = "region")]
+    all_regions: bool,
     /// Send AWS API calls to this endpoint (an emulator, a proxy) [default: $AWS_ENDPOINT_URL]
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
+    /// Assume this role and read its account; repeat for several. Alone, only these accounts
+    /// are read, not the caller's
+    #[arg(long, value_name = "ARN")]
+    role_arn: Vec<String>,
+    /// Read every active account of the AWS Organization, through --role-name in each
+    /// (the caller's own account with its own credentials)
+    #[arg(long, requires = "role_name")]
+    org: bool,
+    /// The role to assume in each Organization account, e.g. OrganizationAccountAccessRole
+    #[arg(long, value_name = "NAME", requires = "org")]
+    role_name: Option<String>,
+    /// External id to pass when assuming roles
+    #[arg(long, value_name = "ID")]
+    external_id: Option<String>,
+    /// API calls in flight at once per account, region and service
+    #[arg(long, value_name = "N", default_value_t = vpcaudit::collect::DEFAULT_MAX_CONCURRENCY,
+          value_parser = parse_concurrency)]
+    max_concurrency: usize,
+    /// Stop reading after SECONDS; what is not read by then is reported as not read (exit 3)
+    #[arg(long, value_name = "SECONDS")]
+    time_limit: Option<f64>,
 }
 
 impl AwsArgs {
     fn into_options(self) -> AwsOptions {
+        let deadline = self.time_limit.map(|seconds| {
+            let limit = std::time::Duration::try_from_secs_f64(seconds.max(0.0))
+                .unwrap_or(std::time::Duration::MAX / 4);
+            tokio::time::Instant::now() + limit
+        });
         AwsOptions {
             profile: self.profile,
-            regions: self.region.into_iter().collect(),
+            regions: self.region,
+            all_regions: self.all_regions,
             endpoint_url: self.endpoint_url,
-            ..AwsOptions::default()
+            role_arns: self.role_arn,
+            organization_role: if self.org { self.role_name } else { None },
+            external_id: self.external_id,
+            max_concurrency: self.max_concurrency,
+            deadline,
         }
+    }
+}
+
+fn parse_concurrency(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(n) if (1..=vpcaudit::collect::GLOBAL_IN_FLIGHT).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "expected a number from 1 to {}",
+            vpcaudit::collect::GLOBAL_IN_FLIGHT
+        )),
     }
 }
 
@@ -61,7 +106,9 @@ struct ScanArgs {
     #[command(flatten)]
     aws: AwsArgs,
     /// Audit a snapshot written by `vpcaudit collect` instead of a live account
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["profile", "region", "endpoint_url"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = [
+        "profile", "region", "all_regions", "endpoint_url", "role_arn", "org", "time_limit",
+    ])]
     snapshot: Option<PathBuf>,
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]

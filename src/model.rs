@@ -33,6 +33,7 @@ pub struct RegionInventory {
     pub db_clusters: Vec<DbCluster>,
     pub db_subnet_groups: Vec<DbSubnetGroup>,
     pub lambda_functions: Vec<LambdaFunction>,
+    pub api_stages: Vec<ApiStage>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -587,4 +588,36 @@ pub enum ValueFact {
     LooksLikeSecret { pattern: String },
     /// The value is a non-empty literal (so a secret-like name holds a real value).
     Literal,
+}
+
+/// An API Gateway stage (REST, HTTP or WebSocket API): the entry point the architecture puts
+/// in front of the business tier.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ApiStage {
+    pub api_id: String,
+    pub api_name: Option<String>,
+    /// `rest`, `http` or `websocket`.
+    pub protocol: String,
+    pub stage_name: String,
+    /// Where access logs go (a log group or Firehose ARN), when access logging is on.
+    pub access_log_destination: Option<String>,
+    /// Execution logging level for every method of a REST stage (`OFF`, `ERROR`, `INFO`).
+    pub execution_logging: Option<String>,
+    /// Stage-wide throttling: steady requests per second, and burst.
+    pub throttle_rate_limit: Option<f64>,
+    pub throttle_burst_limit: Option<i32>,
+    pub tags: Tags,
+}
+
+impl ApiStage {
+    /// REST stages are `AWS::ApiGateway::Stage`; HTTP and WebSocket ones are API Gateway v2.
+    pub fn is_rest(&self) -> bool {
+        self.protocol == "rest"
+    }
+
+    /// Whether a stage-wide throttle is set (a zero limit blocks everything, still a limit).
+    pub fn is_throttled(&self) -> bool {
+        self.throttle_rate_limit.is_some() || self.throttle_burst_limit.is_some()
+    }
 }

@@ -2,6 +2,8 @@
 //! never stored: only what they are (an RDS endpoint, a secret reference, a credential-like
 //! string) survives.
 
+use std::collections::HashMap;
+
 use crate::model::ValueFact;
 
 /// Words in a variable name that say it holds a secret.
@@ -30,8 +32,42 @@ pub fn is_secret_name(name: &str) -> bool {
 /// An RDS endpoint known in the account: `(db id, address)`.
 pub type KnownEndpoint<'a> = (&'a str, &'a str);
 
+/// The account's RDS endpoints by lower-case address, so each value is matched in time
+/// proportional to its own length, not to the number of databases.
+#[derive(Debug, Default)]
+pub struct KnownEndpoints<'a> {
+    by_address: HashMap<String, KnownEndpoint<'a>>,
+}
+
+impl<'a> KnownEndpoints<'a> {
+    pub fn new(endpoints: impl IntoIterator<Item = KnownEndpoint<'a>>) -> KnownEndpoints<'a> {
+        let mut by_address = HashMap::new();
+        for (db_id, address) in endpoints {
+            if !address.is_empty() {
+                // The first database listed with an address keeps it.
+                by_address
+                    .entry(address.to_ascii_lowercase())
+                    .or_insert((db_id, address));
+            }
+        }
+        KnownEndpoints { by_address }
+    }
+
+    /// The first known endpoint named in `lower` (a lower-cased value): a host name in it,
+    /// delimited by anything a host name cannot contain (`:`, `/`, `@`, spaces, …).
+    fn named_in(&self, lower: &str) -> Option<KnownEndpoint<'a>> {
+        if self.by_address.is_empty() {
+            return None;
+        }
+        lower
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+            .map(|host| host.trim_end_matches('.'))
+            .find_map(|host| self.by_address.get(host).copied())
+    }
+}
+
 /// Derives what can be said about `value` without keeping it.
-pub fn value_facts(value: &str, endpoints: &[KnownEndpoint<'_>]) -> Vec<ValueFact> {
+pub fn value_facts(value: &str, endpoints: &KnownEndpoints<'_>) -> Vec<ValueFact> {
     let mut facts = Vec::new();
     let value = value.trim();
     if value.is_empty() {
@@ -43,13 +79,10 @@ pub fn value_facts(value: &str, endpoints: &[KnownEndpoint<'_>]) -> Vec<ValueFac
         facts.push(ValueFact::Literal);
     }
     let lower = value.to_ascii_lowercase();
-    if let Some((db_id, address)) = endpoints
-        .iter()
-        .find(|(_, address)| !address.is_empty() && lower.contains(&address.to_ascii_lowercase()))
-    {
+    if let Some((db_id, address)) = endpoints.named_in(&lower) {
         facts.push(ValueFact::RdsEndpoint {
-            db_id: (*db_id).to_owned(),
-            address: (*address).to_owned(),
+            db_id: db_id.to_owned(),
+            address: address.to_owned(),
         });
     } else if let Some(host) = rds_hostname(&lower) {
         facts.push(ValueFact::RdsHostname { address: host });
@@ -124,6 +157,10 @@ fn url_with_password(value: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn none() -> KnownEndpoints<'static> {
+        KnownEndpoints::default()
+    }
+
     #[test]
     fn secret_names_and_references() {
         assert!(is_secret_name("DB_PASSWORD"));
@@ -134,7 +171,7 @@ mod tests {
 
     #[test]
     fn facts_never_contain_the_value() {
-        let facts = value_facts("postgres://app:hunter2@db.example.com/app", &[]);
+        let facts = value_facts("postgres://app:hunter2@db.example.com/app", &none());
         let text = serde_json::to_string(&facts).unwrap_or_default();
         assert!(!text.contains("hunter2"), "{text}");
         assert!(facts.contains(&ValueFact::LooksLikeSecret {
@@ -144,22 +181,40 @@ mod tests {
 
     #[test]
     fn recognises_endpoints_and_references() {
-        let endpoints = [("orders", "orders.abc123.us-east-1.rds.amazonaws.com")];
+        let endpoints =
+            KnownEndpoints::new([("orders", "Orders.abc123.us-east-1.rds.amazonaws.com")]);
         let facts = value_facts("orders.abc123.us-east-1.rds.amazonaws.com:5432", &endpoints);
         assert!(facts.contains(&ValueFact::RdsEndpoint {
             db_id: "orders".into(),
-            address: "orders.abc123.us-east-1.rds.amazonaws.com".into()
+            address: "Orders.abc123.us-east-1.rds.amazonaws.com".into()
         }));
-        let other = value_facts("jdbc:mysql://x.y.eu-west-1.rds.amazonaws.com/db", &[]);
+        for value in [
+            "jdbc:postgresql://ORDERS.abc123.us-east-1.rds.amazonaws.com:5432/app",
+            "postgres://app@orders.abc123.us-east-1.rds.amazonaws.com./app",
+        ] {
+            assert!(
+                value_facts(value, &endpoints).iter().any(
+                    |f| matches!(f, ValueFact::RdsEndpoint { db_id, .. } if db_id == "orders")
+                ),
+                "{value}"
+            );
+        }
+        // Another host that merely ends like the endpoint is not the endpoint.
+        assert!(
+            !value_facts("xorders.abc123.us-east-1.rds.amazonaws.com", &endpoints)
+                .iter()
+                .any(|f| matches!(f, ValueFact::RdsEndpoint { .. }))
+        );
+        let other = value_facts("jdbc:mysql://x.y.eu-west-1.rds.amazonaws.com/db", &none());
         assert!(other.contains(&ValueFact::RdsHostname {
             address: "x.y.eu-west-1.rds.amazonaws.com".into()
         }));
-        let reference = value_facts("arn:aws:secretsmanager:us-east-1:1:secret:db", &[]);
+        let reference = value_facts("arn:aws:secretsmanager:us-east-1:1:secret:db", &none());
         assert_eq!(reference, vec![ValueFact::SecretReference]);
-        assert!(
-            value_facts("AKIAABCDEFGHIJKLMNOP", &[]).contains(&ValueFact::LooksLikeSecret {
+        assert!(value_facts("AKIAABCDEFGHIJKLMNOP", &none()).contains(
+            &ValueFact::LooksLikeSecret {
                 pattern: "an AWS access key id".into()
-            })
-        );
+            }
+        ));
     }
 }

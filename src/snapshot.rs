@@ -1,5 +1,6 @@
 //! The snapshot file: an inventory plus where and when it was read, and what could not be read.
 
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -19,10 +20,29 @@ pub struct Snapshot {
     pub collected_at: String,
     /// The account the credentials belong to (None when STS could not be read).
     pub account: Option<String>,
+    /// Every account the scan covers: the caller's, those of `--role-arn`, the Organization's.
+    /// Empty in snapshots written before whole-estate scans (then it is `account`).
+    #[serde(default)]
+    pub accounts: Vec<String>,
     pub regions: Vec<String>,
     /// One inventory per account and region.
     pub scopes: Vec<RegionInventory>,
     pub coverage: Coverage,
+    /// What reading the inventory cost; absent from hand-written snapshots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection: Option<CollectionStats>,
+}
+
+/// API requests made and time spent by one collection.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CollectionStats {
+    /// HTTP requests sent per service (IAM prefix) and operation, retries included.
+    pub api_calls: BTreeMap<String, BTreeMap<String, u64>>,
+    /// How many of those requests were retries (throttling, server errors, timeouts).
+    pub retries: u64,
+    /// Wall time of the collection.
+    pub seconds: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,11 +71,40 @@ pub struct Coverage {
 impl Coverage {
     /// Whether `dataset` failed for this account and region.
     pub fn is_missing(&self, dataset: Dataset, account: &str, region: &str) -> bool {
-        self.errors.iter().any(|e| {
-            e.dataset == Some(dataset)
-                && e.region.as_deref().is_none_or(|r| r == region)
-                && e.account.as_deref().is_none_or(|a| a == account)
-        })
+        self.missing().is_missing(dataset, account, region)
+    }
+
+    /// The failed datasets, indexed: for asking about every scope of an estate, where errors
+    /// can number in the thousands (a deadline over hundreds of regions).
+    pub fn missing(&self) -> MissingDatasets<'_> {
+        MissingDatasets {
+            failed: self
+                .errors
+                .iter()
+                .filter_map(|e| Some((e.dataset?, e.account.as_deref(), e.region.as_deref())))
+                .collect(),
+        }
+    }
+}
+
+/// Datasets that could not be read, by account and region (None: every one).
+#[derive(Debug, Default)]
+pub struct MissingDatasets<'a> {
+    failed: HashSet<(Dataset, Option<&'a str>, Option<&'a str>)>,
+}
+
+impl MissingDatasets<'_> {
+    /// Whether `dataset` failed for this account and region.
+    pub fn is_missing(&self, dataset: Dataset, account: &str, region: &str) -> bool {
+        !self.failed.is_empty()
+            && [
+                (Some(account), Some(region)),
+                (None, Some(region)),
+                (Some(account), None),
+                (None, None),
+            ]
+            .into_iter()
+            .any(|(a, r)| self.failed.contains(&(dataset, a, r)))
     }
 }
 
@@ -107,10 +156,12 @@ pub enum Dataset {
     DbClusters,
     DbSubnetGroups,
     LambdaFunctions,
+    RestApiStages,
+    HttpApiStages,
 }
 
 impl Dataset {
-    pub const ALL: [Dataset; 14] = [
+    pub const ALL: [Dataset; 16] = [
         Dataset::Vpcs,
         Dataset::Subnets,
         Dataset::RouteTables,
@@ -125,6 +176,8 @@ impl Dataset {
         Dataset::DbClusters,
         Dataset::DbSubnetGroups,
         Dataset::LambdaFunctions,
+        Dataset::RestApiStages,
+        Dataset::HttpApiStages,
     ];
 
     /// The AWS service (IAM prefix) and operation that lists this dataset.
@@ -144,12 +197,19 @@ impl Dataset {
             Dataset::DbClusters => ("rds", "DescribeDBClusters"),
             Dataset::DbSubnetGroups => ("rds", "DescribeDBSubnetGroups"),
             Dataset::LambdaFunctions => ("lambda", "ListFunctions"),
+            // GetRestApis/GetApis, then GetStages per API: stages have no account-wide list.
+            Dataset::RestApiStages => ("apigateway", "GetStages"),
+            Dataset::HttpApiStages => ("apigatewayv2", "GetStages"),
         }
     }
 
     /// `ec2:DescribeVpcs`: the IAM action the call needs.
     pub fn iam_action(self) -> String {
         let (service, operation) = self.api_call();
+        if service.starts_with("apigateway") {
+            // API Gateway authorises reads by HTTP method, for both API versions.
+            return "apigateway:GET".to_owned();
+        }
         format!("{service}:{operation}")
     }
 }
@@ -160,10 +220,93 @@ impl fmt::Display for Dataset {
     }
 }
 
-/// Every IAM action vpcaudit needs, sorted: the datasets plus the identity lookup.
+/// Whose permission a call needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallerOf {
+    /// The identity that reads each audited account: the caller's for its own account, the
+    /// assumed role's in every other.
+    AuditedAccount,
+    /// Only the identity vpcaudit starts with, and only to reach other accounts
+    /// (`--role-arn`, `--org`).
+    Estate,
+}
+
+/// A call vpcaudit makes besides the datasets' list calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiCall {
+    pub service: &'static str,
+    pub operation: &'static str,
+    pub caller: CallerOf,
+    /// When it is made.
+    pub purpose: &'static str,
+}
+
+impl ApiCall {
+    pub fn iam_action(&self) -> String {
+        format!("{}:{}", self.service, self.operation)
+    }
+}
+
+/// sts:GetCallerIdentity: who the credentials belong to.
+pub const GET_CALLER_IDENTITY: ApiCall = ApiCall {
+    service: "sts",
+    operation: "GetCallerIdentity",
+    caller: CallerOf::AuditedAccount,
+    purpose: "once, to name the caller's account",
+};
+/// ec2:DescribeRegions: the regions enabled in an account.
+pub const DESCRIBE_REGIONS: ApiCall = ApiCall {
+    service: "ec2",
+    operation: "DescribeRegions",
+    caller: CallerOf::AuditedAccount,
+    purpose: "with --all-regions, once per account",
+};
+/// sts:AssumeRole: credentials for another account.
+pub const ASSUME_ROLE: ApiCall = ApiCall {
+    service: "sts",
+    operation: "AssumeRole",
+    caller: CallerOf::Estate,
+    purpose: "with --role-arn or --org, once per other account",
+};
+/// organizations:ListAccounts: the Organization's accounts.
+pub const LIST_ACCOUNTS: ApiCall = ApiCall {
+    service: "organizations",
+    operation: "ListAccounts",
+    caller: CallerOf::Estate,
+    purpose: "with --org, once (paginated)",
+};
+
+/// The calls besides the datasets', in the order they are made.
+pub const OTHER_CALLS: [ApiCall; 4] = [
+    GET_CALLER_IDENTITY,
+    LIST_ACCOUNTS,
+    ASSUME_ROLE,
+    DESCRIBE_REGIONS,
+];
+
+/// The IAM actions the identity that reads an audited account needs, sorted: the datasets,
+/// the identity lookup and the region list. Everything vpcaudit needs for a one-account scan.
 pub fn required_iam_actions() -> Vec<String> {
     let mut actions: Vec<String> = Dataset::ALL.iter().map(|d| d.iam_action()).collect();
-    actions.push("sts:GetCallerIdentity".to_owned());
+    actions.extend(
+        OTHER_CALLS
+            .iter()
+            .filter(|c| c.caller == CallerOf::AuditedAccount)
+            .map(ApiCall::iam_action),
+    );
+    actions.sort();
+    actions.dedup();
+    actions
+}
+
+/// The IAM actions the caller also needs to reach other accounts (`--role-arn`, `--org`),
+/// sorted.
+pub fn estate_iam_actions() -> Vec<String> {
+    let mut actions: Vec<String> = OTHER_CALLS
+        .iter()
+        .filter(|c| c.caller == CallerOf::Estate)
+        .map(ApiCall::iam_action)
+        .collect();
     actions.sort();
     actions
 }

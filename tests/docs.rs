@@ -43,6 +43,8 @@ fn readme_rule_table_matches_the_registry() {
     );
 }
 
+/// The policy's statements: the read-only one every audited account's identity needs, then the
+/// one the caller needs to reach other accounts. Together: every call vpcaudit can make.
 #[test]
 fn readme_iam_policy_lists_exactly_the_calls_vpcaudit_makes() {
     let readme = readme();
@@ -51,11 +53,32 @@ fn readme_iam_policy_lists_exactly_the_calls_vpcaudit_makes() {
         .trim_end_matches("```");
     let policy: serde_json::Value =
         serde_json::from_str(policy).expect("README IAM policy is JSON");
-    let actions: Vec<String> = policy["Statement"][0]["Action"]
-        .as_array()
-        .expect("Action list")
+    let statements = policy["Statement"].as_array().expect("Statement list");
+    assert_eq!(statements.len(), 2, "a read-only and an estate statement");
+    let actions = |i: usize| -> Vec<String> {
+        statements[i]["Action"]
+            .as_array()
+            .expect("Action list")
+            .iter()
+            .filter_map(|a| a.as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(actions(0), vpcaudit::snapshot::required_iam_actions());
+    assert_eq!(actions(1), vpcaudit::snapshot::estate_iam_actions());
+
+    let mut every_call: Vec<String> = vpcaudit::snapshot::Dataset::ALL
         .iter()
-        .filter_map(|a| a.as_str().map(str::to_owned))
+        .map(|d| d.iam_action())
+        .chain(
+            vpcaudit::snapshot::OTHER_CALLS
+                .iter()
+                .map(|c| c.iam_action()),
+        )
         .collect();
-    assert_eq!(actions, vpcaudit::snapshot::required_iam_actions());
+    every_call.sort();
+    // Several datasets can share one IAM action (API Gateway authorises reads as GET).
+    every_call.dedup();
+    let mut listed = [actions(0), actions(1)].concat();
+    listed.sort();
+    assert_eq!(listed, every_call, "each call in exactly one statement");
 }

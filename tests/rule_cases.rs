@@ -137,9 +137,11 @@ fn audit(inventory: RegionInventory, settings: &Settings) -> Vec<Finding> {
         tool: ToolInfo::current(),
         collected_at: "2025-01-01T00:00:00Z".to_owned(),
         account: Some(ACCOUNT.to_owned()),
+        accounts: vec![ACCOUNT.to_owned()],
         regions: vec![REGION.to_owned()],
         scopes: vec![inventory],
         coverage: Coverage::default(),
+        collection: None,
     };
     let mut settings = settings.clone();
     if settings.edge.is_some() && settings.edge_ranges.is_empty() {
@@ -328,6 +330,8 @@ rule_case_tests! {
     nacl001 => "NACL001",
     edge001 => "EDGE001",
     obs001 => "OBS001",
+    obs002 => "OBS002",
+    obs003 => "OBS003",
 }
 
 #[test]

@@ -300,6 +300,30 @@ impl<'a> ScopeFacts<'a> {
         resource
     }
 
+    pub fn api_stage_resource(&self, stage: &crate::model::ApiStage) -> Resource {
+        let partition = partition_of(self.region());
+        let (kind, path) = if stage.is_rest() {
+            ("AWS::ApiGateway::Stage", "restapis")
+        } else {
+            ("AWS::ApiGatewayV2::Stage", "apis")
+        };
+        let arn = format!(
+            "arn:{partition}:apigateway:{}::/{path}/{}/stages/{}",
+            self.region(),
+            stage.api_id,
+            stage.stage_name
+        );
+        let id = format!("{}/{}", stage.api_id, stage.stage_name);
+        let mut resource = self.resource(kind, &id, arn, Some(&stage.tags));
+        if resource.name.is_none() {
+            resource.name = stage
+                .api_name
+                .as_ref()
+                .map(|api| format!("{api}/{}", stage.stage_name));
+        }
+        resource
+    }
+
     pub fn lambda_resource(&self, function: &crate::model::LambdaFunction) -> Resource {
         let mut resource = self.resource(
             "AWS::Lambda::Function",

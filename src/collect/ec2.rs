@@ -1,11 +1,11 @@
 //! EC2 networking: VPCs, subnets, routes, gateways, ACLs, security groups, ENIs, instances,
-//! flow logs. Ten paginated Describe calls, run concurrently.
+//! flow logs. Ten paginated Describe calls, run concurrently within the service's bound.
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types as sdk;
 use ipnet::{Ipv4Net, Ipv6Net};
 
-use super::{ApiError, Recorder, tags};
+use super::{ApiError, Reader, Recorder, tags};
 use crate::model::{
     FlowLog, Instance, InternetGateway, NatGateway, NetworkAcl, NetworkAclEntry, NetworkInterface,
     PortRange, Protocol, RegionInventory, Route, RouteDestination, RouteState, RouteTable,
@@ -45,55 +45,73 @@ macro_rules! read_all {
     }};
 }
 
-pub(super) async fn read(client: &Client) -> Network {
-    let (vpcs, subnets, route_tables, internet_gateways, nat_gateways) = futures::join!(
-        async { read_all!(client.describe_vpcs().max_results(PAGE), vpc) },
-        async { read_all!(client.describe_subnets().max_results(PAGE), subnet) },
-        async {
-            read_all!(
-                client.describe_route_tables().max_results(ROUTE_TABLE_PAGE),
-                route_table
-            )
-        },
-        async {
-            read_all!(
-                client.describe_internet_gateways().max_results(PAGE),
-                internet_gateway
-            )
-        },
-        async {
-            read_all!(
-                client.describe_nat_gateways().max_results(PAGE),
-                nat_gateway
-            )
-        },
-    );
-    let (network_acls, security_groups, network_interfaces, reservations, flow_logs) = futures::join!(
-        async {
-            read_all!(
-                client.describe_network_acls().max_results(PAGE),
-                network_acl
-            )
-        },
-        async {
+pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
+    // All ten at once: the reader admits as many as the service's bound allows, in this
+    // order (its semaphore is fair), so the largest datasets, which take longest, start first.
+    let (
+        security_groups,
+        network_interfaces,
+        instances,
+        route_tables,
+        subnets,
+        network_acls,
+        vpcs,
+        nat_gateways,
+        internet_gateways,
+        flow_logs,
+    ) = futures::join!(
+        reader.read(Dataset::SecurityGroups, async {
             read_all!(
                 client.describe_security_groups().max_results(PAGE),
                 security_group
             )
-        },
-        async {
+        }),
+        reader.read(Dataset::NetworkInterfaces, async {
             read_all!(
                 client.describe_network_interfaces().max_results(PAGE),
                 network_interface
             )
-        },
-        async {
-            read_all!(
+        }),
+        reader.read(Dataset::Instances, async {
+            let reservations: Read<Vec<Instance>> = read_all!(
                 client.describe_instances().max_results(PAGE),
                 |r: &sdk::Reservation| r.instances().iter().map(instance).collect::<Vec<_>>()
+            );
+            reservations.map(|r| r.into_iter().flatten().collect())
+        }),
+        reader.read(Dataset::RouteTables, async {
+            read_all!(
+                client.describe_route_tables().max_results(ROUTE_TABLE_PAGE),
+                route_table
             )
-        },
-        async { read_all!(client.describe_flow_logs().max_results(PAGE), flow_log) },
+        }),
+        reader.read(Dataset::Subnets, async {
+            read_all!(client.describe_subnets().max_results(PAGE), subnet)
+        }),
+        reader.read(Dataset::NetworkAcls, async {
+            read_all!(
+                client.describe_network_acls().max_results(PAGE),
+                network_acl
+            )
+        }),
+        reader.read(Dataset::Vpcs, async {
+            read_all!(client.describe_vpcs().max_results(PAGE), vpc)
+        }),
+        reader.read(Dataset::NatGateways, async {
+            read_all!(
+                client.describe_nat_gateways().max_results(PAGE),
+                nat_gateway
+            )
+        }),
+        reader.read(Dataset::InternetGateways, async {
+            read_all!(
+                client.describe_internet_gateways().max_results(PAGE),
+                internet_gateway
+            )
+        }),
+        reader.read(Dataset::FlowLogs, async {
+            read_all!(client.describe_flow_logs().max_results(PAGE), flow_log)
+        }),
     );
     Network {
         vpcs,
@@ -104,7 +122,7 @@ pub(super) async fn read(client: &Client) -> Network {
         network_acls,
         security_groups,
         network_interfaces,
-        instances: reservations.map(|r: Vec<Vec<Instance>>| r.into_iter().flatten().collect()),
+        instances,
         flow_logs,
     }
 }

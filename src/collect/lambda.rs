@@ -7,9 +7,9 @@
 use aws_sdk_lambda::Client;
 use aws_sdk_lambda::types::FunctionConfiguration;
 
-use super::{ApiError, Recorder};
+use super::{ApiError, Reader, Recorder};
 use crate::model::{EnvironmentVariable, LambdaFunction, LambdaVpcConfig, RegionInventory};
-use crate::secrets::{KnownEndpoint, value_facts};
+use crate::secrets::{KnownEndpoints, value_facts};
 use crate::snapshot::Dataset;
 
 pub(super) struct Functions {
@@ -19,37 +19,41 @@ pub(super) struct Functions {
 /// Largest page ListFunctions accepts.
 const PAGE: i32 = 50;
 
-pub(super) async fn read(client: &Client) -> Functions {
-    let pages: Result<Vec<_>, _> = client
-        .list_functions()
-        .max_items(PAGE)
-        .into_paginator()
-        .items()
-        .send()
-        .collect()
+pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Functions {
+    let functions = reader
+        .read(Dataset::LambdaFunctions, async {
+            let pages: Result<Vec<_>, _> = client
+                .list_functions()
+                .max_items(PAGE)
+                .into_paginator()
+                .items()
+                .send()
+                .collect()
+                .await;
+            pages.map_err(|e| ApiError::from_sdk(&e))
+        })
         .await;
-    Functions {
-        functions: pages.map_err(|e| ApiError::from_sdk(&e)),
-    }
+    Functions { functions }
 }
 
 impl Functions {
     /// Converts the functions; call after the databases are stored, so environment values can
     /// be matched against their endpoints.
     pub(super) fn store(self, inventory: &mut RegionInventory, recorder: &mut Recorder<'_>) {
-        let endpoints: Vec<KnownEndpoint<'_>> = inventory
-            .db_instances
-            .iter()
-            .filter_map(|d| Some((d.id.as_str(), d.endpoint.as_ref()?.address.as_str())))
-            .chain(inventory.db_clusters.iter().flat_map(|c| {
-                let writer = c
-                    .endpoint
-                    .as_ref()
-                    .map(|e| (c.id.as_str(), e.address.as_str()));
-                let reader = c.reader_endpoint.as_deref().map(|r| (c.id.as_str(), r));
-                writer.into_iter().chain(reader)
-            }))
-            .collect();
+        let endpoints = KnownEndpoints::new(
+            inventory
+                .db_instances
+                .iter()
+                .filter_map(|d| Some((d.id.as_str(), d.endpoint.as_ref()?.address.as_str())))
+                .chain(inventory.db_clusters.iter().flat_map(|c| {
+                    let writer = c
+                        .endpoint
+                        .as_ref()
+                        .map(|e| (c.id.as_str(), e.address.as_str()));
+                    let reader = c.reader_endpoint.as_deref().map(|r| (c.id.as_str(), r));
+                    writer.into_iter().chain(reader)
+                })),
+        );
         let functions = self.functions.map(|list| {
             list.iter()
                 .map(|f| lambda_function(f, &endpoints))
@@ -59,7 +63,7 @@ impl Functions {
     }
 }
 
-fn lambda_function(f: &FunctionConfiguration, endpoints: &[KnownEndpoint<'_>]) -> LambdaFunction {
+fn lambda_function(f: &FunctionConfiguration, endpoints: &KnownEndpoints<'_>) -> LambdaFunction {
     // AWS returns an empty VpcConfig for functions outside a VPC; moto returns a fake VpcId,
     // so only the subnets count.
     let vpc = f

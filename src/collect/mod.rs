@@ -1,41 +1,53 @@
 //! Collectors: the only code that talks to AWS. They make read-only List/Describe calls and
 //! turn the answers into the plain inventory of [`crate::model`]; no SDK type leaves here.
 
+mod apigateway;
 mod ec2;
+mod estate;
 mod lambda;
+mod manners;
 mod rds;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig, timeout::TimeoutConfig};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::model::RegionInventory;
-use crate::progress::Progress;
+use crate::progress::{Progress, ScopeProgress};
 use crate::snapshot::{
-    CollectedDataset, CollectionError, Coverage, Dataset, SNAPSHOT_FORMAT_VERSION, Snapshot,
-    ToolInfo,
+    CollectedDataset, CollectionError, CollectionStats, Coverage, Dataset, SNAPSHOT_FORMAT_VERSION,
+    Snapshot, ToolInfo,
 };
+use estate::EstateError;
+use manners::{CallLog, Manners};
+pub use manners::{DEADLINE_EXCEEDED, DEFAULT_MAX_CONCURRENCY, GLOBAL_IN_FLIGHT, SCOPES_IN_FLIGHT};
 
 /// Where and how to read: the usual AWS settings, each also taken from the environment
 /// (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`) and the shared config files by the SDK.
 #[derive(Debug, Clone, Default)]
 pub struct AwsOptions {
     pub profile: Option<String>,
-    /// Regions to read; empty means the profile's (or environment's) region.
+    /// Regions to read, in every account; empty means the profile's (or environment's) region.
     pub regions: Vec<String>,
-    /// Read every region enabled in the account (DescribeRegions).
+    /// Read every region enabled in each account (ec2:DescribeRegions, per account, asked in
+    /// the first region, else the profile's, else us-east-1). Takes precedence over `regions`.
     pub all_regions: bool,
     pub endpoint_url: Option<String>,
-    /// Roles to assume, one account each, besides (or instead of) the caller's account.
+    /// Roles to assume, one account each. Given alone, only these accounts are read (not the
+    /// caller's).
     pub role_arns: Vec<String>,
-    /// Read every active account of the AWS Organization through this role name.
+    /// Read every active account of the AWS Organization (organizations:ListAccounts) by
+    /// assuming this role name in it; the caller's own account is read with its own
+    /// credentials.
     pub organization_role: Option<String>,
     /// External id for the assumed roles.
     pub external_id: Option<String>,
-    /// Calls in flight at once per service and region (0: the default).
+    /// Calls in flight at once per account, region and service (0: [`DEFAULT_MAX_CONCURRENCY`]).
     pub max_concurrency: usize,
-    /// Stop collecting at this instant; what is unread is recorded as incomplete coverage.
+    /// Stop collecting at this instant: every dataset not read by then is recorded in coverage
+    /// with the code [`DEADLINE_EXCEEDED`], so rules needing it are not evaluated.
     pub deadline: Option<tokio::time::Instant>,
 }
 
@@ -45,6 +57,8 @@ pub enum CollectError {
         "no AWS region: pass --region, set AWS_REGION, or set `region` in the profile's config"
     )]
     NoRegion,
+    #[error("--role-arn {0}: not an IAM role ARN (expected arn:aws:iam::123456789012:role/NAME)")]
+    RoleArn(String),
 }
 
 /// An API failure, reduced to what a report needs.
@@ -108,62 +122,380 @@ pub async fn load_sdk_config(options: &AwsOptions) -> SdkConfig {
     loader.load().await
 }
 
-/// Reads the inventory of the account the credentials belong to, in the requested regions.
+/// Reads the inventory of every account and region asked for: one snapshot for the estate.
+///
+/// Accounts are read concurrently, and each account's regions too; calls in flight are bounded
+/// per account, region and service by `max_concurrency`, and over the estate by
+/// [`GLOBAL_IN_FLIGHT`] (and [`SCOPES_IN_FLIGHT`] account/regions at once). Whatever fails, or
+/// is cut short by the deadline, is recorded in the snapshot's coverage, never left out
+/// silently.
 pub async fn collect(options: &AwsOptions, progress: &Progress) -> Result<Snapshot, CollectError> {
+    let started = std::time::Instant::now();
     let collected_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let sdk = load_sdk_config(options).await;
-    let regions = if options.regions.is_empty() {
-        vec![sdk.region().ok_or(CollectError::NoRegion)?.to_string()]
-    } else {
-        options.regions.clone()
+    // Bad input is reported before anything slow happens.
+    for arn in &options.role_arns {
+        estate::role_account(arn)?;
+    }
+    let mut sdk = load_sdk_config(options).await;
+    let home_region = match sdk.region() {
+        Some(region) => region.to_string(),
+        None if options.all_regions => {
+            sdk = sdk
+                .to_builder()
+                .region(Region::new(estate::BOOTSTRAP_REGION))
+                .build();
+            estate::BOOTSTRAP_REGION.to_owned()
+        }
+        None => return Err(CollectError::NoRegion),
+    };
+    let mut explicit_regions: Vec<String> = Vec::new();
+    for region in &options.regions {
+        if !explicit_regions.contains(region) {
+            explicit_regions.push(region.clone());
+        }
+    }
+
+    let calls = CallLog::new();
+    let manners = Manners::new(options.max_concurrency, options.deadline);
+    let mut coverage = Coverage::default();
+    let record = |coverage: &mut Coverage, failure: EstateError| {
+        failure.warn(progress);
+        coverage.errors.push(failure.into_error(&home_region));
     };
 
-    let mut coverage = Coverage::default();
     progress.info(format_args!(
         "reading caller identity (sts:GetCallerIdentity)"
     ));
-    let sts = aws_sdk_sts::Client::new(&sdk);
-    let account = match sts.get_caller_identity().send().await {
-        Ok(identity) => identity.account().map(str::to_owned),
-        Err(error) => {
-            let error = ApiError::from_sdk(&error);
-            progress.warn(format_args!(
-                "sts:GetCallerIdentity failed: {}",
-                error.message
-            ));
-            coverage.errors.push(CollectionError {
-                service: "sts".to_owned(),
-                operation: "GetCallerIdentity".to_owned(),
-                account: None,
-                region: regions.first().cloned(),
-                code: error.code,
-                error: error.message,
-                dataset: None,
-            });
-            None
+    let caller = match estate::caller(&sdk, &calls, &manners).await {
+        Ok(caller) => caller,
+        Err(failure) => {
+            record(&mut coverage, failure);
+            estate::Caller::default()
         }
     };
-    let account_label = account.clone().unwrap_or_else(|| "unknown".to_owned());
-
-    let scans = regions
-        .iter()
-        .map(|region| collect_region(&sdk, &account_label, region, progress));
-    let mut scopes = Vec::with_capacity(regions.len());
-    for (inventory, region_coverage) in futures::future::join_all(scans).await {
-        scopes.push(inventory);
-        coverage.collected.extend(region_coverage.collected);
-        coverage.errors.extend(region_coverage.errors);
+    let estate_gate = manners.service_gate();
+    let organization = match &options.organization_role {
+        Some(role_name) => {
+            progress.info(format_args!(
+                "listing the Organization's accounts (organizations:ListAccounts)"
+            ));
+            let listed = estate::organization_accounts(
+                &sdk,
+                &calls,
+                &manners,
+                &estate_gate,
+                caller.account.as_deref(),
+            )
+            .await;
+            let mut accounts = listed.unwrap_or_else(|failure| {
+                record(&mut coverage, failure);
+                Vec::new()
+            });
+            // The caller's own account is part of an Organization scan, even when the
+            // listing failed or (a delegated administrator's) does not show it.
+            if let Some(own) = &caller.account {
+                if !accounts.contains(own) {
+                    accounts.push(own.clone());
+                }
+            }
+            Some((role_name.as_str(), accounts))
+        }
+        None => None,
+    };
+    let targets = estate::targets(
+        &caller,
+        &options.role_arns,
+        organization
+            .as_ref()
+            .map(|(name, accounts)| (*name, accounts.as_slice())),
+    )?;
+    if targets.len() > 1 {
+        progress.info(format_args!("reading {} accounts", targets.len()));
     }
 
+    let plan = Plan {
+        sdk: &sdk,
+        home_region: &home_region,
+        explicit_regions: &explicit_regions,
+        all_regions: options.all_regions,
+        external_id: options.external_id.as_deref(),
+        calls: &calls,
+        manners: &manners,
+        estate_gate: &estate_gate,
+        progress,
+    };
+    let reads = targets.iter().map(|target| plan.read_account(target));
+    let mut scopes = Vec::new();
+    let mut failures = Vec::new();
+    for account in futures::future::join_all(reads).await {
+        scopes.extend(account.scopes);
+        coverage.collected.extend(account.coverage.collected);
+        coverage.errors.extend(account.coverage.errors);
+        failures.extend(account.failure);
+    }
+    // Said when they happened (read_account); recorded here.
+    coverage.errors.extend(
+        failures
+            .into_iter()
+            .map(|failure| failure.into_error(&home_region)),
+    );
+    progress.finish();
+
+    let mut accounts: Vec<String> = targets
+        .iter()
+        .map(|t| {
+            t.account
+                .clone()
+                .unwrap_or_else(|| UNKNOWN_ACCOUNT.to_owned())
+        })
+        .collect();
+    accounts.sort();
+    accounts.dedup();
+    let regions = if explicit_regions.is_empty() {
+        let mut seen: Vec<String> = scopes.iter().map(|s| s.region.clone()).collect();
+        if seen.is_empty() {
+            seen.push(home_region.clone());
+        }
+        seen.sort();
+        seen.dedup();
+        seen
+    } else {
+        explicit_regions.clone()
+    };
+    let stats = collection_stats(&calls, started.elapsed());
+    progress.info(format_args!(
+        "read {} account/region(s) in {:.1} s with {} API requests ({} retries)",
+        scopes.len(),
+        stats.seconds,
+        stats
+            .api_calls
+            .values()
+            .flat_map(|ops| ops.values())
+            .sum::<u64>(),
+        stats.retries
+    ));
     Ok(Snapshot {
         format_version: SNAPSHOT_FORMAT_VERSION,
         tool: ToolInfo::current(),
         collected_at,
-        account,
+        account: caller.account,
+        accounts,
         regions,
         scopes,
         coverage,
+        collection: Some(stats),
     })
+}
+
+/// How scopes are labelled when STS could not name the caller's account.
+const UNKNOWN_ACCOUNT: &str = "unknown";
+
+fn collection_stats(calls: &CallLog, elapsed: Duration) -> CollectionStats {
+    let mut stats = CollectionStats {
+        seconds: (elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+        ..CollectionStats::default()
+    };
+    for ((service, operation), counted) in calls.snapshot() {
+        stats
+            .api_calls
+            .entry(service)
+            .or_default()
+            .insert(operation, counted.attempts);
+        stats.retries += counted.retries;
+    }
+    stats
+}
+
+/// What the reading of every account shares.
+struct Plan<'a> {
+    sdk: &'a SdkConfig,
+    home_region: &'a str,
+    explicit_regions: &'a [String],
+    all_regions: bool,
+    external_id: Option<&'a str>,
+    calls: &'a Arc<CallLog>,
+    manners: &'a Manners,
+    /// Bounds the caller's own STS and Organizations calls.
+    estate_gate: &'a tokio::sync::Semaphore,
+    progress: &'a Progress,
+}
+
+/// One account's inventories, and why it could not be read in part or at all.
+struct AccountRead {
+    scopes: Vec<RegionInventory>,
+    coverage: Coverage,
+    failure: Option<EstateError>,
+}
+
+impl Plan<'_> {
+    async fn read_account(&self, target: &estate::Target) -> AccountRead {
+        let mut read = AccountRead {
+            scopes: Vec::new(),
+            coverage: Coverage::default(),
+            failure: None,
+        };
+        let account = target
+            .account
+            .clone()
+            .unwrap_or_else(|| UNKNOWN_ACCOUNT.to_owned());
+        if let Some(role) = &target.role_arn {
+            self.progress
+                .info(format_args!("assuming {role} (sts:AssumeRole)"));
+        }
+        let config = match estate::account_config(
+            self.sdk,
+            target,
+            self.external_id,
+            self.calls,
+            self.manners,
+            self.estate_gate,
+        )
+        .await
+        {
+            Ok(config) => config,
+            Err(failure) => {
+                failure.warn(self.progress);
+                read.failure = Some(failure);
+                return read;
+            }
+        };
+        let regions = if self.all_regions {
+            match estate::account_regions(
+                &config,
+                self.home_region,
+                target.account.as_deref(),
+                self.calls,
+                self.manners,
+            )
+            .await
+            {
+                Ok(regions) => {
+                    self.progress.info(format_args!(
+                        "{account}: {} enabled regions (ec2:DescribeRegions)",
+                        regions.len()
+                    ));
+                    regions
+                }
+                Err(failure) => {
+                    // The home region at least: better a partial read than none.
+                    failure.warn(self.progress);
+                    read.failure = Some(failure);
+                    vec![self.home_region.to_owned()]
+                }
+            }
+        } else if self.explicit_regions.is_empty() {
+            vec![self.home_region.to_owned()]
+        } else {
+            self.explicit_regions.to_vec()
+        };
+        self.progress.expect_scopes(regions.len());
+        let scans = regions
+            .iter()
+            .map(|region| self.read_region(&config, &account, region));
+        for (inventory, coverage) in futures::future::join_all(scans).await {
+            read.scopes.push(inventory);
+            read.coverage.collected.extend(coverage.collected);
+            read.coverage.errors.extend(coverage.errors);
+        }
+        read
+    }
+
+    async fn read_region(
+        &self,
+        config: &SdkConfig,
+        account: &str,
+        region: &str,
+    ) -> (RegionInventory, Coverage) {
+        let _turn = self.manners.scope_turn().await;
+        let scope = self.progress.scope(account, region);
+        let region_config = config
+            .to_builder()
+            .region(Region::new(region.to_owned()))
+            .build();
+        let ec2_client = aws_sdk_ec2::Client::from_conf(
+            aws_sdk_ec2::config::Builder::from(&region_config)
+                .interceptor(self.calls.interceptor("ec2"))
+                .build(),
+        );
+        let rds_client = aws_sdk_rds::Client::from_conf(
+            aws_sdk_rds::config::Builder::from(&region_config)
+                .interceptor(self.calls.interceptor("rds"))
+                .build(),
+        );
+        let lambda_client = aws_sdk_lambda::Client::from_conf(
+            aws_sdk_lambda::config::Builder::from(&region_config)
+                .interceptor(self.calls.interceptor("lambda"))
+                .build(),
+        );
+        let apigateway_client = aws_sdk_apigateway::Client::from_conf(
+            aws_sdk_apigateway::config::Builder::from(&region_config)
+                .interceptor(self.calls.interceptor("apigateway"))
+                .build(),
+        );
+        let apigatewayv2_client = aws_sdk_apigatewayv2::Client::from_conf(
+            aws_sdk_apigatewayv2::config::Builder::from(&region_config)
+                .interceptor(self.calls.interceptor("apigatewayv2"))
+                .build(),
+        );
+        let reader = || Reader {
+            manners: self.manners,
+            gate: self.manners.service_gate(),
+            scope: &scope,
+        };
+        let (ec2_reader, rds_reader, lambda_reader) = (reader(), reader(), reader());
+        let (rest_reader, http_reader) = (reader(), reader());
+        // Boxed: the SDK's request futures are large, and four of them side by side overflow a
+        // 2 MiB thread stack (tokio workers, tests) in debug builds.
+        let (network, databases, functions, stages) = futures::join!(
+            Box::pin(ec2::read(&ec2_client, &ec2_reader)),
+            Box::pin(rds::read(&rds_client, &rds_reader)),
+            Box::pin(lambda::read(&lambda_client, &lambda_reader)),
+            Box::pin(apigateway::read(
+                &apigateway_client,
+                &apigatewayv2_client,
+                &rest_reader,
+                &http_reader
+            )),
+        );
+
+        let mut recorder = Recorder::new(account, region, self.progress);
+        let mut inventory = RegionInventory {
+            account: account.to_owned(),
+            region: region.to_owned(),
+            ..RegionInventory::default()
+        };
+        network.store(&mut inventory, &mut recorder);
+        databases.store(&mut inventory, &mut recorder);
+        // Functions last: their environment values are turned into facts against the
+        // databases' endpoints, then dropped.
+        functions.store(&mut inventory, &mut recorder);
+        stages.store(&mut inventory, &mut recorder);
+        sort_inventory(&mut inventory);
+        scope.finish();
+        (inventory, recorder.finish())
+    }
+}
+
+/// Reads the datasets of one service in one account and region: within the service's bound on
+/// calls in flight, before the deadline, reporting each dataset as it finishes.
+pub(crate) struct Reader<'a> {
+    manners: &'a Manners,
+    gate: tokio::sync::Semaphore,
+    scope: &'a ScopeProgress,
+}
+
+impl Reader<'_> {
+    /// Runs one dataset's (paginated) read.
+    pub(crate) async fn read<T>(
+        &self,
+        dataset: Dataset,
+        read: impl std::future::Future<Output = Result<Vec<T>, ApiError>>,
+    ) -> Result<Vec<T>, ApiError> {
+        let result = self.manners.run(&self.gate, read).await;
+        self.scope
+            .dataset_done(dataset, result.as_ref().map(Vec::len).map_err(|_| ()));
+        result
+    }
 }
 
 /// Records each dataset's outcome for one account and region.
@@ -172,6 +504,8 @@ pub(crate) struct Recorder<'a> {
     region: &'a str,
     progress: &'a Progress,
     coverage: Coverage,
+    /// Datasets the deadline cut short.
+    past_deadline: usize,
 }
 
 impl<'a> Recorder<'a> {
@@ -181,7 +515,22 @@ impl<'a> Recorder<'a> {
             region,
             progress,
             coverage: Coverage::default(),
+            past_deadline: 0,
         }
+    }
+
+    /// The coverage of the account and region, once every dataset was taken.
+    fn finish(self) -> Coverage {
+        if self.past_deadline > 0 {
+            self.progress.warn(format_args!(
+                "{} {}: {} of {} datasets not read before the time limit ({DEADLINE_EXCEEDED})",
+                self.account,
+                self.region,
+                self.past_deadline,
+                Dataset::ALL.len()
+            ));
+        }
+        self.coverage
     }
 
     /// Keeps what was read, or notes the failure and returns nothing for the dataset.
@@ -199,10 +548,15 @@ impl<'a> Recorder<'a> {
                 items
             }
             Err(error) => {
-                self.progress.warn(format_args!(
-                    "{}:{} in {} failed: {}",
-                    service, operation, self.region, error.message
-                ));
+                if error.code.as_deref() == Some(DEADLINE_EXCEEDED) {
+                    // Said once per account and region (`finish`), not once per dataset.
+                    self.past_deadline += 1;
+                } else {
+                    self.progress.warn(format_args!(
+                        "{}:{} in {} {} failed: {}",
+                        service, operation, self.account, self.region, error.message
+                    ));
+                }
                 self.coverage.errors.push(CollectionError {
                     service: service.to_owned(),
                     operation: operation.to_owned(),
@@ -216,51 +570,6 @@ impl<'a> Recorder<'a> {
             }
         }
     }
-}
-
-async fn collect_region(
-    sdk: &SdkConfig,
-    account: &str,
-    region: &str,
-    progress: &Progress,
-) -> (RegionInventory, Coverage) {
-    progress.info(format_args!("collecting {region}"));
-    let region_config = sdk
-        .to_builder()
-        .region(Region::new(region.to_owned()))
-        .build();
-    let ec2_client = aws_sdk_ec2::Client::new(&region_config);
-    let rds_client = aws_sdk_rds::Client::new(&region_config);
-    let lambda_client = aws_sdk_lambda::Client::new(&region_config);
-
-    let (network, databases, functions) = futures::join!(
-        ec2::read(&ec2_client),
-        rds::read(&rds_client),
-        lambda::read(&lambda_client),
-    );
-
-    let mut recorder = Recorder::new(account, region, progress);
-    let mut inventory = RegionInventory {
-        account: account.to_owned(),
-        region: region.to_owned(),
-        ..RegionInventory::default()
-    };
-    network.store(&mut inventory, &mut recorder);
-    databases.store(&mut inventory, &mut recorder);
-    // Functions last: their environment values are turned into facts against the databases'
-    // endpoints, then dropped.
-    functions.store(&mut inventory, &mut recorder);
-    sort_inventory(&mut inventory);
-    progress.info(format_args!(
-        "{region}: {} VPCs, {} subnets, {} security groups, {} interfaces, {} databases, {} functions",
-        inventory.vpcs.len(),
-        inventory.subnets.len(),
-        inventory.security_groups.len(),
-        inventory.network_interfaces.len(),
-        inventory.db_instances.len() + inventory.db_clusters.len(),
-        inventory.lambda_functions.len()
-    ));
-    (inventory, recorder.coverage)
 }
 
 /// AWS returns resources in no promised order; sorting makes snapshots diffable.
@@ -279,6 +588,8 @@ fn sort_inventory(inv: &mut RegionInventory) {
     inv.db_clusters.sort_by(|a, b| a.id.cmp(&b.id));
     inv.db_subnet_groups.sort_by(|a, b| a.name.cmp(&b.name));
     inv.lambda_functions.sort_by(|a, b| a.name.cmp(&b.name));
+    inv.api_stages
+        .sort_by(|a, b| (&a.api_id, &a.stage_name).cmp(&(&b.api_id, &b.stage_name)));
 }
 
 /// Converts SDK tags (EC2, RDS) into the model's sorted map.
@@ -289,4 +600,76 @@ fn tags<'a>(
         .into_iter()
         .filter_map(|(k, v)| Some((k?.to_owned(), v.unwrap_or_default().to_owned())))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{ExitStatus, status};
+    use crate::config::Settings;
+    use crate::finding::Severity;
+    use crate::report::Report;
+
+    /// What the Lambda job relies on: at the deadline nothing more is waited for, and every
+    /// dataset not read is an error with its dataset, so its rules are not evaluated and the
+    /// scan is incomplete.
+    #[tokio::test]
+    async fn a_deadline_already_past_leaves_every_dataset_unread_and_the_scan_incomplete() {
+        let regions = ["us-east-1", "eu-west-1"];
+        let options = AwsOptions {
+            regions: regions.iter().map(|r| (*r).to_owned()).collect(),
+            // Nothing listens there, and nothing may be called anyway.
+            endpoint_url: Some("http://127.0.0.1:9".to_owned()),
+            deadline: Some(tokio::time::Instant::now()),
+            ..AwsOptions::default()
+        };
+        let started = std::time::Instant::now();
+        let snapshot = collect(&options, &Progress::quiet())
+            .await
+            .expect("a deadline is not an error");
+        assert!(started.elapsed() < Duration::from_secs(5), "it waited");
+        assert!(snapshot.coverage.collected.is_empty());
+        assert_eq!(snapshot.scopes.len(), regions.len());
+        let stats = snapshot.collection.as_ref().expect("stats");
+        assert!(stats.api_calls.is_empty(), "no request was sent: {stats:?}");
+        for region in regions {
+            for dataset in Dataset::ALL {
+                let error = snapshot
+                    .coverage
+                    .errors
+                    .iter()
+                    .find(|e| e.dataset == Some(dataset) && e.region.as_deref() == Some(region))
+                    .unwrap_or_else(|| panic!("no error for {dataset} in {region}"));
+                assert_eq!(error.code.as_deref(), Some(DEADLINE_EXCEEDED));
+            }
+        }
+        // The identity lookup was cut short too.
+        assert!(snapshot.coverage.errors.iter().any(|e| {
+            e.operation == "GetCallerIdentity" && e.code.as_deref() == Some(DEADLINE_EXCEEDED)
+        }));
+
+        let evaluation = crate::rules::evaluate(&snapshot, &Settings::default());
+        assert!(evaluation.findings.is_empty());
+        assert_eq!(
+            evaluation.not_evaluated.len(),
+            crate::rules::all().len() * regions.len(),
+            "every rule is not evaluated in every region"
+        );
+        let report = Report::build(&snapshot, evaluation);
+        assert_eq!(status(&report, Some(Severity::Low)), ExitStatus::Incomplete);
+    }
+
+    #[tokio::test]
+    async fn a_malformed_role_arn_is_refused_before_any_call() {
+        let options = AwsOptions {
+            regions: vec!["us-east-1".to_owned()],
+            endpoint_url: Some("http://127.0.0.1:9".to_owned()),
+            role_arns: vec!["vpcaudit-read".to_owned()],
+            ..AwsOptions::default()
+        };
+        let error = collect(&options, &Progress::quiet())
+            .await
+            .expect_err("not an ARN");
+        assert!(matches!(error, CollectError::RoleArn(ref arn) if arn == "vpcaudit-read"));
+    }
 }

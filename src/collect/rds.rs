@@ -3,7 +3,7 @@
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types as sdk;
 
-use super::{ApiError, Recorder, tags};
+use super::{ApiError, Reader, Recorder, tags};
 use crate::model::{
     DbCluster, DbInstance, DbSubnetGroup, DbSubnetGroupMember, Endpoint, RegionInventory,
 };
@@ -30,21 +30,23 @@ macro_rules! read_all {
     }};
 }
 
-pub(super) async fn read(client: &Client) -> Databases {
+pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Databases {
     let (instances, clusters, subnet_groups) = futures::join!(
-        async {
+        reader.read(Dataset::DbInstances, async {
             read_all!(
                 client.describe_db_instances().max_records(PAGE),
                 db_instance
             )
-        },
-        async { read_all!(client.describe_db_clusters().max_records(PAGE), db_cluster) },
-        async {
+        }),
+        reader.read(Dataset::DbClusters, async {
+            read_all!(client.describe_db_clusters().max_records(PAGE), db_cluster)
+        }),
+        reader.read(Dataset::DbSubnetGroups, async {
             read_all!(
                 client.describe_db_subnet_groups().max_records(PAGE),
                 db_subnet_group
             )
-        },
+        }),
     );
     Databases {
         instances,

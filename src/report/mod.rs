@@ -21,7 +21,11 @@ pub const REPORT_FORMAT_VERSION: u32 = 1;
 pub struct Report {
     pub format_version: u32,
     pub tool: ToolInfo,
+    /// The caller's account.
     pub account: Option<String>,
+    /// Every account the scan covers (findings name theirs in `resource.account`).
+    #[serde(default)]
+    pub accounts: Vec<String>,
     pub regions: Vec<String>,
     /// When the inventory was read (RFC 3339).
     pub collected_at: String,
@@ -59,6 +63,19 @@ pub struct Summary {
     /// Set with `--baseline`: findings already in that report were left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineSummary>,
+    /// HTTP requests this run sent, per service and operation, retries included (empty when
+    /// auditing a snapshot).
+    #[serde(default)]
+    pub api_calls: BTreeMap<String, BTreeMap<String, u64>>,
+    /// How many of those requests were retries.
+    #[serde(default)]
+    pub retries: u64,
+    /// Wall time spent reading the inventory (from AWS, or the `--snapshot` file).
+    #[serde(default)]
+    pub collection_seconds: f64,
+    /// Wall time spent deriving facts and running the rules.
+    #[serde(default)]
+    pub evaluation_seconds: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +122,11 @@ impl Report {
             format_version: REPORT_FORMAT_VERSION,
             tool: ToolInfo::current(),
             account: snapshot.account.clone(),
+            accounts: if snapshot.accounts.is_empty() {
+                snapshot.account.iter().cloned().collect()
+            } else {
+                snapshot.accounts.clone()
+            },
             regions: snapshot.regions.clone(),
             collected_at: snapshot.collected_at.clone(),
             summary: Summary {
@@ -115,6 +137,10 @@ impl Report {
                 rules_run: evaluation.rules_run,
                 complete,
                 baseline,
+                api_calls: BTreeMap::new(),
+                retries: 0,
+                collection_seconds: 0.0,
+                evaluation_seconds: 0.0,
             },
             findings: evaluation.findings,
             coverage: ReportCoverage {

@@ -7,6 +7,9 @@ use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED}
 use super::Report;
 use crate::finding::Severity;
 
+/// Failed calls listed under the table; a deadline over a whole estate can fail thousands.
+const ERRORS_LISTED: usize = 20;
+
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let active: Vec<_> = report
@@ -14,6 +17,8 @@ pub fn render(report: &Report) -> String {
         .iter()
         .filter(|f| f.suppression.is_none())
         .collect();
+    // Several accounts or regions: each finding says where it is.
+    let estate = report.accounts.len() > 1 || report.regions.len() > 1;
     if !active.is_empty() {
         let mut table = Table::new();
         table
@@ -21,12 +26,19 @@ pub fn render(report: &Report) -> String {
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_header(vec!["Severity", "Rule", "Resource", "Finding"]);
         for finding in active {
-            let resource = match &finding.resource.name {
+            let mut resource = match &finding.resource.name {
                 Some(name) if name != &finding.resource.id => {
                     format!("{}\n({name})", finding.resource.id)
                 }
                 _ => finding.resource.id.clone(),
             };
+            if estate {
+                let _ = write!(
+                    resource,
+                    "\n{} {}",
+                    finding.resource.account, finding.resource.region
+                );
+            }
             table.add_row(vec![
                 Cell::new(finding.severity.as_str()),
                 Cell::new(format!("{}\n{}", finding.rule_id, finding.principle)),
@@ -64,14 +76,25 @@ pub fn render(report: &Report) -> String {
             "INCOMPLETE: {} API call(s) failed; what they cover is unknown, not clean:",
             report.coverage.errors.len()
         );
-        for error in &report.coverage.errors {
+        for error in report.coverage.errors.iter().take(ERRORS_LISTED) {
+            let account = match (&error.account, estate) {
+                (Some(account), true) => format!("{account} "),
+                _ => String::new(),
+            };
             let _ = writeln!(
                 out,
-                "  {}:{} in {}: {}",
+                "  {}:{} in {account}{}: {}",
                 error.service,
                 error.operation,
                 error.region.as_deref().unwrap_or("-"),
                 error.error
+            );
+        }
+        if report.coverage.errors.len() > ERRORS_LISTED {
+            let _ = writeln!(
+                out,
+                "  … and {} more (the JSON report lists them all)",
+                report.coverage.errors.len() - ERRORS_LISTED
             );
         }
     }
@@ -113,13 +136,28 @@ fn summary_line(report: &Report) -> String {
             baseline.known, baseline.path
         ));
     }
+    let place = if report.accounts.len() > 1 {
+        format!("{} accounts", report.accounts.len())
+    } else {
+        format!(
+            "account {}",
+            report
+                .accounts
+                .first()
+                .or(report.account.as_ref())
+                .map_or("unknown", String::as_str)
+        )
+    };
+    let regions = if report.regions.len() > 5 {
+        format!("{} regions", report.regions.len())
+    } else {
+        report.regions.join(", ")
+    };
     format!(
-        "{} finding{} ({}{extra}) in account {} [{}]; {} rules run",
+        "{} finding{} ({}{extra}) in {place} [{regions}]; {} rules run",
         report.summary.total,
         if report.summary.total == 1 { "" } else { "s" },
         counts.join(", "),
-        report.account.as_deref().unwrap_or("unknown"),
-        report.regions.join(", "),
         report.summary.rules_run
     )
 }

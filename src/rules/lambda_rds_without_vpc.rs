@@ -1,5 +1,7 @@
 //! LAM002: a function outside any VPC is configured to talk to a private database.
 
+use std::collections::HashMap;
+
 use serde_json::json;
 
 use super::Violation;
@@ -16,19 +18,21 @@ pub(super) const REQUIRES: &[Dataset] = &[
 
 pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
     let inv = facts.inventory;
-    let publicly_accessible = |db_id: &str| {
-        inv.db_instances
-            .iter()
-            .find(|d| d.id == db_id)
-            .map(|d| d.publicly_accessible)
-            .or_else(|| {
-                inv.db_clusters
-                    .iter()
-                    .find(|c| c.id == db_id)
-                    .map(|c| c.publicly_accessible)
-            })
-            .flatten()
-    };
+    // Database id → PubliclyAccessible, instances before clusters of the same name.
+    let mut accessibility: HashMap<&str, Option<bool>> = HashMap::new();
+    for (id, public) in inv
+        .db_instances
+        .iter()
+        .map(|d| (d.id.as_str(), d.publicly_accessible))
+        .chain(
+            inv.db_clusters
+                .iter()
+                .map(|c| (c.id.as_str(), c.publicly_accessible)),
+        )
+    {
+        accessibility.entry(id).or_insert(public);
+    }
+    let publicly_accessible = |db_id: &str| accessibility.get(db_id).copied().flatten();
     let mut out = Vec::new();
     for function in inv
         .lambda_functions

@@ -6,6 +6,8 @@
 
 mod admin_port_open_to_world;
 mod all_traffic_open_to_world;
+mod api_stage_without_logging;
+mod api_stage_without_throttling;
 mod backend_port_from_cidr;
 mod backend_public_ip_in_public_subnet;
 mod blackhole_route;
@@ -149,6 +151,8 @@ const SOURCES: &[RuleSource] = &[
     rule!("LAM004", lambda_vpc_unneeded),
     rule!("EDGE001", origin_not_edge_only),
     rule!("OBS001", vpc_flow_logs_disabled),
+    rule!("OBS002", api_stage_without_logging),
+    rule!("OBS003", api_stage_without_throttling),
 ];
 
 /// Every rule, in catalog order.
@@ -220,17 +224,14 @@ pub fn evaluate_selected(
         rules_run: enabled.len(),
         ..Evaluation::default()
     };
+    let failed = snapshot.coverage.missing();
     for scope in &snapshot.scopes {
         let facts = ScopeFacts::build(scope, settings);
         for rule in &enabled {
             let missing: Vec<String> = rule
                 .requires
                 .iter()
-                .filter(|d| {
-                    snapshot
-                        .coverage
-                        .is_missing(**d, &scope.account, &scope.region)
-                })
+                .filter(|d| failed.is_missing(**d, &scope.account, &scope.region))
                 .map(|d| d.iam_action())
                 .collect();
             if !missing.is_empty() {

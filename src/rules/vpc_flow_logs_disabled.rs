@@ -1,6 +1,6 @@
 //! OBS001: a VPC that hosts workloads records no flow logs.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use serde_json::json;
 
@@ -30,7 +30,23 @@ fn is_active(log: &FlowLog) -> bool {
 }
 
 pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
-    let logs = &facts.inventory.flow_logs;
+    // Flow logs by the resource they watch, and subnets with an active one by VPC.
+    let mut logs_of: HashMap<&str, Vec<&FlowLog>> = HashMap::new();
+    let mut logged_subnets_of: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    for log in &facts.inventory.flow_logs {
+        logs_of
+            .entry(log.resource_id.as_str())
+            .or_default()
+            .push(log);
+        if let Some(subnet) = facts.subnets.get(log.resource_id.as_str()) {
+            if is_active(log) {
+                logged_subnets_of
+                    .entry(subnet.vpc_id.as_str())
+                    .or_default()
+                    .insert(log.resource_id.as_str());
+            }
+        }
+    }
     let mut out = Vec::new();
     for vpc in facts
         .inventory
@@ -38,7 +54,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
         .iter()
         .filter(|v| facts.vpcs_with_workloads.contains(v.id.as_str()))
     {
-        let on_vpc: Vec<&FlowLog> = logs.iter().filter(|l| l.resource_id == vpc.id).collect();
+        let on_vpc: Vec<&FlowLog> = logs_of.get(vpc.id.as_str()).cloned().unwrap_or_default();
         if on_vpc.iter().any(|l| is_active(l)) {
             continue;
         }
@@ -46,17 +62,10 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
             .subnets_by_vpc
             .get(vpc.id.as_str())
             .map_or(0, Vec::len);
-        let logged_subnets: BTreeSet<&str> = logs
-            .iter()
-            .filter(|l| is_active(l))
-            .filter(|l| {
-                facts
-                    .subnets
-                    .get(l.resource_id.as_str())
-                    .is_some_and(|s| s.vpc_id == vpc.id)
-            })
-            .map(|l| l.resource_id.as_str())
-            .collect();
+        let logged_subnets = logged_subnets_of
+            .get(vpc.id.as_str())
+            .cloned()
+            .unwrap_or_default();
         let mut message = format!("VPC {} hosts workloads but has no active flow log", vpc.id);
         for log in &on_vpc {
             message.push_str(&format!(

@@ -95,6 +95,8 @@ class World:
         self.lam = client("lambda")
         self.iam = client("iam")
         self.logs = client("logs")
+        self.apigw = client("apigateway")
+        self.apigwv2 = client("apigatewayv2")
         self.ids = {}
         self.expected = []
         self.severity = {}
@@ -784,6 +786,65 @@ def obs001(w):
     w.expect("OBS001", vpc)  # OBS001: hosts a workload, no VPC-level flow log
 
 
+ACCESS_LOG_GROUP = "arn:aws:logs:us-east-1:123456789012:log-group:api-access"
+
+
+def rest_api_stage(w, scn, name, patch):
+    """A REST API with one mock method, deployed to stage `prod`, then patched."""
+    api = w.record(f"{scn}.{name}", w.apigw.create_rest_api(name=f"{scn}-{name}")["id"])
+    root = w.apigw.get_resources(restApiId=api)["items"][0]["id"]
+    w.apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    w.apigw.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
+    w.apigw.create_deployment(restApiId=api, stageName="prod")
+    if patch:
+        w.apigw.update_stage(restApiId=api, stageName="prod", patchOperations=patch)
+    return f"{api}/prod"
+
+
+def http_api_stage(w, scn, name, **stage):
+    api = w.record(
+        f"{scn}.{name}",
+        w.apigwv2.create_api(Name=f"{scn}-{name}", ProtocolType="HTTP")["ApiId"],
+    )
+    w.apigwv2.create_stage(ApiId=api, StageName="$default", **stage)
+    return f"{api}/$default"
+
+
+def obs002(w):
+    scn = "obs002"
+    throttled = [
+        {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "100"},
+        {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "200"},
+    ]
+    stage = rest_api_stage(w, scn, "unlogged-rest", throttled)
+    w.expect("OBS002", stage)  # OBS002: throttled, but no access log destination
+    stage = http_api_stage(
+        w, scn, "unlogged-http",
+        DefaultRouteSettings={"ThrottlingRateLimit": 50.0, "ThrottlingBurstLimit": 100},
+    )
+    w.expect("OBS002", stage)  # OBS002: HTTP API stage without access logs
+    # Logged and throttled: nothing to report.
+    rest_api_stage(
+        w, scn, "observed-rest",
+        throttled + [{"op": "replace", "path": "/accessLogSettings/destinationArn",
+                      "value": ACCESS_LOG_GROUP}],
+    )
+
+
+def obs003(w):
+    scn = "obs003"
+    stage = http_api_stage(
+        w, scn, "unthrottled-http",
+        AccessLogSettings={"DestinationArn": ACCESS_LOG_GROUP, "Format": "$context.requestId"},
+    )
+    w.expect("OBS003", stage)  # OBS003: logged, but no default route throttle
+    http_api_stage(
+        w, scn, "throttled-http",
+        AccessLogSettings={"DestinationArn": ACCESS_LOG_GROUP, "Format": "$context.requestId"},
+        DefaultRouteSettings={"ThrottlingRateLimit": 20.0, "ThrottlingBurstLimit": 40},
+    )
+
+
 SCENARIOS = {
     "good": good,
     "env001": env001,
@@ -811,6 +872,8 @@ SCENARIOS = {
     "lam004": lam004,
     "nacl001": nacl001,
     "obs001": obs001,
+    "obs002": obs002,
+    "obs003": obs003,
 }
 
 
