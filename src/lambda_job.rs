@@ -787,16 +787,7 @@ fn explain_s3(operation: &str, message: String) -> String {
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut parts = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = cause.source();
-    }
-    parts.join(": ")
+    crate::collect::cause_chain(error)
 }
 
 async fn load_audit_config(

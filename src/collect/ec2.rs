@@ -34,17 +34,6 @@ const PAGE: i32 = 1000;
 /// DescribeRouteTables caps pages at 100.
 const ROUTE_TABLE_PAGE: i32 = 100;
 
-/// Runs a paginator to the end, or returns its first error.
-macro_rules! read_all {
-    ($request:expr, $convert:expr) => {{
-        let items: Result<Vec<_>, _> = $request.into_paginator().items().send().collect().await;
-        match items {
-            Ok(items) => Ok(items.iter().map($convert).collect()),
-            Err(error) => Err(ApiError::from_sdk(&error)),
-        }
-    }};
-}
-
 pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
     // All ten at once: the reader admits as many as the service's bound allows, in this
     // order (its semaphore is fair), so the largest datasets, which take longest, start first.

@@ -1,6 +1,18 @@
 //! Collectors: the only code that talks to AWS. They make read-only List/Describe calls and
 //! turn the answers into the plain inventory of [`crate::model`]; no SDK type leaves here.
 
+/// Runs a paginator to the end, or returns its first error. Defined before the service
+/// modules so each can use it.
+macro_rules! read_all {
+    ($request:expr, $convert:expr) => {{
+        let items: Result<Vec<_>, _> = $request.into_paginator().items().send().collect().await;
+        match items {
+            Ok(items) => Ok(items.iter().map($convert).collect()),
+            Err(error) => Err(ApiError::from_sdk(&error)),
+        }
+    }};
+}
+
 mod apigateway;
 mod ec2;
 mod estate;
@@ -88,7 +100,7 @@ impl ApiError {
 }
 
 /// `outer: inner: innermost`, skipping causes whose text an outer one already shows.
-fn cause_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn cause_chain(error: &dyn std::error::Error) -> String {
     let mut parts = vec![error.to_string()];
     let mut source = error.source();
     while let Some(cause) = source {

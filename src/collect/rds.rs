@@ -20,16 +20,6 @@ pub(super) struct Databases {
 /// Largest page RDS accepts.
 const PAGE: i32 = 100;
 
-macro_rules! read_all {
-    ($request:expr, $convert:expr) => {{
-        let items: Result<Vec<_>, _> = $request.into_paginator().items().send().collect().await;
-        match items {
-            Ok(items) => Ok(items.iter().map($convert).collect()),
-            Err(error) => Err(ApiError::from_sdk(&error)),
-        }
-    }};
-}
-
 pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Databases {
     let (instances, clusters, subnet_groups) = futures::join!(
         reader.read(Dataset::DbInstances, async {
