@@ -616,6 +616,20 @@ impl ApiStage {
         self.protocol == "rest"
     }
 
+    /// The API's name, else its id, for messages.
+    pub fn display_name(&self) -> &str {
+        self.api_name.as_deref().unwrap_or(&self.api_id)
+    }
+
+    /// `REST`, `HTTP` or `WebSocket`, for messages.
+    pub fn protocol_label(&self) -> &'static str {
+        match self.protocol.as_str() {
+            "rest" => "REST",
+            "websocket" => "WebSocket",
+            _ => "HTTP",
+        }
+    }
+
     /// Whether a stage-wide throttle is set (a zero limit blocks everything, still a limit).
     pub fn is_throttled(&self) -> bool {
         self.throttle_rate_limit.is_some() || self.throttle_burst_limit.is_some()

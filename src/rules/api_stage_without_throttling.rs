@@ -15,12 +15,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
         .iter()
         .filter(|stage| !stage.is_throttled())
         .map(|stage| {
-            let api = stage.api_name.as_deref().unwrap_or(&stage.api_id);
-            let protocol = match stage.protocol.as_str() {
-                "rest" => "REST",
-                "websocket" => "WebSocket",
-                _ => "HTTP",
-            };
+            let (api, protocol) = (stage.display_name(), stage.protocol_label());
             Violation::new(
                 facts.api_stage_resource(stage),
                 format!(
