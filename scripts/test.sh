@@ -40,8 +40,6 @@ export AWS_EC2_METADATA_DISABLED=true
 python3 fixtures/generate_acme.py --check
 
 cargo fmt --all -- --check
-cargo clippy --all-targets --locked -- -D warnings
-# The Lambda job (feature `lambda`, off by default): its lints and its end-to-end tests.
-cargo clippy --all-targets --locked --features lambda -- -D warnings
-cargo test --locked
-cargo test --locked --features lambda --lib --test lambda_job
+cargo clippy --workspace --all-targets --locked -- -D warnings
+# Every crate's tests: the core's rules and reports, the collectors, the CLI, the Lambda job.
+cargo test --workspace --locked

@@ -2,37 +2,19 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use crate::baseline::{Baseline, BaselineError};
-use crate::collect::{self, AwsOptions, CollectError};
-use crate::config::{CONFIG_FILE_NAME, Config, ConfigError, TEMPLATE};
-use crate::finding::Severity;
 use crate::progress::Progress;
-use crate::report::sarif::SarifOptions;
-use crate::report::{self, BaselineSummary, Report};
-use crate::rules;
-use crate::snapshot::{Snapshot, SnapshotError};
-use crate::suppress;
-
-/// Process exit codes, a contract with CI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// No finding at or above the threshold, and everything was read.
-    Clean = 0,
-    /// Findings at or above the threshold.
-    Findings = 1,
-    /// Bad usage or bad input.
-    Usage = 2,
-    /// Something could not be read: the result is incomplete.
-    Incomplete = 3,
-}
-
-impl ExitStatus {
-    pub fn code(self) -> i32 {
-        self as i32
-    }
-}
+use vpcaudit_collect::{self as collect, AwsOptions, CollectError};
+use vpcaudit_core::baseline::{Baseline, BaselineError};
+use vpcaudit_core::config::{CONFIG_FILE_NAME, Config, ConfigError, TEMPLATE};
+use vpcaudit_core::finding::Severity;
+use vpcaudit_core::pipeline::{self, seconds};
+pub use vpcaudit_core::pipeline::{ExitStatus, status};
+use vpcaudit_core::report::sarif::SarifOptions;
+use vpcaudit_core::report::{self, Report};
+use vpcaudit_core::rules;
+use vpcaudit_core::snapshot::{Snapshot, SnapshotError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -125,37 +107,12 @@ pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
         None => (collect::collect(&options.aws, &progress).await?, true),
     };
     let collection_seconds = collection_started.elapsed();
-    let evaluation_started = Instant::now();
-    let mut evaluation = rules::evaluate_selected(&snapshot, &config.settings, &config.rules);
-    let evaluation_seconds = evaluation_started.elapsed();
     let today = chrono::Utc::now().date_naive();
-    let suppressions = suppress::apply(
-        &mut evaluation.findings,
-        &config.suppressions,
-        &snapshot,
-        today,
-    );
-    for note in &suppressions.expired {
-        progress.warn(format_args!(
-            "suppression at {} expired on {}: its {} finding(s) are reported again",
-            note.source,
-            note.expires.as_deref().unwrap_or("-"),
-            note.matches
-        ));
+    let mut report = pipeline::audit(&snapshot, &config, baseline.as_ref(), today);
+    for warning in pipeline::suppression_warnings(&report) {
+        progress.warn(format_args!("{warning}"));
     }
-    for note in &suppressions.stale {
-        progress.warn(format_args!(
-            "suppression at {} matches no finding; remove it",
-            note.source
-        ));
-    }
-    let baseline_summary = baseline.map(|b| BaselineSummary {
-        path: b.path.display().to_string(),
-        known: b.filter(&mut evaluation.findings),
-    });
-    let mut report = Report::build_with(&snapshot, evaluation, suppressions, baseline_summary);
     report.summary.collection_seconds = seconds(collection_seconds);
-    report.summary.evaluation_seconds = seconds(evaluation_seconds);
     // What this run spent: a snapshot audited offline made no call, whatever its collection did.
     if let Some(stats) = snapshot.collection.as_ref().filter(|_| live) {
         report.summary.api_calls = stats.api_calls.clone();
@@ -185,11 +142,6 @@ pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
         ));
     }
     Ok(status(&report, options.fail_on))
-}
-
-/// Seconds, to the millisecond.
-fn seconds(elapsed: Duration) -> f64 {
-    (elapsed.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
 /// The report in one format.
@@ -234,18 +186,6 @@ pub async fn collect(options: &CollectOptions) -> Result<ExitStatus, AppError> {
             snapshot.coverage.errors.len()
         ));
         Ok(ExitStatus::Incomplete)
-    }
-}
-
-/// The exit status a report earns: incomplete beats findings, because a partial scan cannot
-/// vouch for what it did not read.
-pub fn status(report: &Report, fail_on: Option<Severity>) -> ExitStatus {
-    if !report.summary.complete {
-        ExitStatus::Incomplete
-    } else if fail_on.is_some_and(|t| report.count_at_or_above(t) > 0) {
-        ExitStatus::Findings
-    } else {
-        ExitStatus::Clean
     }
 }
 

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use vpcaudit::app::{self, AppError, CollectOptions, ExitStatus, ExtraOutput, Format, ScanOptions};
-use vpcaudit::collect::AwsOptions;
-use vpcaudit::finding::Severity;
-use vpcaudit::report::sarif::SarifOptions;
+use vpcaudit_collect::AwsOptions;
+use vpcaudit_core::finding::Severity;
+use vpcaudit_core::report::sarif::SarifOptions;
 
 /// Audit live AWS accounts against a proven VPC network architecture.
 #[derive(Parser)]
@@ -62,7 +62,7 @@ struct AwsArgs {
     #[arg(long, value_name = "ID")]
     external_id: Option<String>,
     /// API calls in flight at once per account, region and service
-    #[arg(long, value_name = "N", default_value_t = vpcaudit::collect::DEFAULT_MAX_CONCURRENCY,
+    #[arg(long, value_name = "N", default_value_t = vpcaudit_collect::DEFAULT_MAX_CONCURRENCY,
           value_parser = parse_concurrency)]
     max_concurrency: usize,
     /// Stop reading after SECONDS; what is not read by then is reported as not read (exit 3)
@@ -93,10 +93,10 @@ impl AwsArgs {
 
 fn parse_concurrency(value: &str) -> Result<usize, String> {
     match value.parse::<usize>() {
-        Ok(n) if (1..=vpcaudit::collect::GLOBAL_IN_FLIGHT).contains(&n) => Ok(n),
+        Ok(n) if (1..=vpcaudit_collect::GLOBAL_IN_FLIGHT).contains(&n) => Ok(n),
         _ => Err(format!(
             "expected a number from 1 to {}",
-            vpcaudit::collect::GLOBAL_IN_FLIGHT
+            vpcaudit_collect::GLOBAL_IN_FLIGHT
         )),
     }
 }

@@ -5,6 +5,7 @@
 //! (CI logs, pipes), plain lines: one per service of each account and region when it is read.
 //! `--quiet` silences both; warnings always print.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -12,12 +13,15 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::snapshot::Dataset;
+use vpcaudit_collect::{Event, Observer};
+use vpcaudit_core::snapshot::Dataset;
 
 /// Where collection progress goes.
 #[derive(Debug, Clone, Default)]
 pub struct Progress {
     mode: Mode,
+    /// The account/regions being read, by (account, region).
+    scopes: Arc<Mutex<HashMap<(String, String), ScopeProgress>>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -67,12 +71,18 @@ impl Progress {
 
     /// Warnings only.
     pub fn quiet() -> Progress {
-        Progress { mode: Mode::Quiet }
+        Progress {
+            mode: Mode::Quiet,
+            scopes: Arc::default(),
+        }
     }
 
     /// Plain lines on stderr.
     pub fn lines() -> Progress {
-        Progress { mode: Mode::Lines }
+        Progress {
+            mode: Mode::Lines,
+            scopes: Arc::default(),
+        }
     }
 
     /// The live display on stderr.
@@ -93,6 +103,7 @@ impl Progress {
                 total,
                 totals: Mutex::new(Totals::default()),
             })),
+            scopes: Arc::default(),
         }
     }
 
@@ -181,6 +192,37 @@ impl Progress {
                 totals.visible = totals.visible.saturating_sub(1);
             }
             bars.total.inc(1);
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn on_event(&self, event: Event) {
+        let mut scopes = self.scopes.lock().unwrap_or_else(PoisonError::into_inner);
+        match event {
+            Event::Info(message) => self.info(format_args!("{message}")),
+            Event::Warning(message) => self.warn(format_args!("{message}")),
+            Event::ScopesExpected(count) => self.expect_scopes(count),
+            Event::ScopeStarted { account, region } => {
+                let scope = self.scope(&account, &region);
+                scopes.insert((account, region), scope);
+            }
+            Event::DatasetRead {
+                account,
+                region,
+                dataset,
+                outcome,
+            } => {
+                if let Some(scope) = scopes.get(&(account, region)) {
+                    scope.dataset_done(dataset, outcome);
+                }
+            }
+            Event::ScopeFinished { account, region } => {
+                if let Some(scope) = scopes.remove(&(account, region)) {
+                    scope.finish();
+                }
+            }
+            Event::Finished => self.finish(),
         }
     }
 }

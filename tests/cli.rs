@@ -70,7 +70,7 @@ fn rules_lists_every_rule_and_explains_one() {
         .iter()
         .filter_map(|r| r["id"].as_str())
         .collect();
-    assert_eq!(ids.len(), vpcaudit::rules::all().len());
+    assert_eq!(ids.len(), vpcaudit_core::rules::all().len());
     assert!(ids.contains(&"SG001"));
 
     vpcaudit()

@@ -95,10 +95,10 @@ fn rules_can_be_disabled_and_reweighted() {
     );
     let az = finding(&report, "AZ001", "vpc-060a3c4d9bc373e2e").expect("AZ001");
     assert_eq!(az["severity"], "low");
-    let all = vpcaudit::rules::all().len() as u64;
-    let observability = vpcaudit::rules::all()
+    let all = vpcaudit_core::rules::all().len() as u64;
+    let observability = vpcaudit_core::rules::all()
         .iter()
-        .filter(|r| r.meta.principle == vpcaudit::finding::Principle::Observability)
+        .filter(|r| r.meta.principle == vpcaudit_core::finding::Principle::Observability)
         .count() as u64;
     assert_eq!(report["summary"]["rules_run"], all - 1 - observability);
 }

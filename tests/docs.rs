@@ -23,7 +23,7 @@ fn readme_rule_table_matches_the_registry() {
         "| Rule | Severity | Principle | Title |".to_owned(),
         "| --- | --- | --- | --- |".to_owned(),
     ];
-    for rule in vpcaudit::rules::all() {
+    for rule in vpcaudit_core::rules::all() {
         let m = &rule.meta;
         expected.push(format!(
             "| [{id}](rules/{id}.md) | {} | `{}` | {} |",
@@ -63,14 +63,14 @@ fn readme_iam_policy_lists_exactly_the_calls_vpcaudit_makes() {
             .filter_map(|a| a.as_str().map(str::to_owned))
             .collect()
     };
-    assert_eq!(actions(0), vpcaudit::snapshot::required_iam_actions());
-    assert_eq!(actions(1), vpcaudit::snapshot::estate_iam_actions());
+    assert_eq!(actions(0), vpcaudit_core::snapshot::required_iam_actions());
+    assert_eq!(actions(1), vpcaudit_core::snapshot::estate_iam_actions());
 
-    let mut every_call: Vec<String> = vpcaudit::snapshot::Dataset::ALL
+    let mut every_call: Vec<String> = vpcaudit_core::snapshot::Dataset::ALL
         .iter()
         .map(|d| d.iam_action())
         .chain(
-            vpcaudit::snapshot::OTHER_CALLS
+            vpcaudit_core::snapshot::OTHER_CALLS
                 .iter()
                 .map(|c| c.iam_action()),
         )

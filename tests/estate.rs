@@ -3,7 +3,7 @@
 //! deadline. Each test starts its own moto server (tests/common) and builds what it needs
 //! through the AWS API (tests/moto/estate.py and seed.py, boto3).
 
-mod common;
+use vpcaudit_testkit::moto as common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Stdio};
@@ -282,7 +282,7 @@ fn each_dataset_is_one_call_per_region_when_it_fits_in_a_page() {
 
     const LISTED: [&str; 4] = ["ec2", "rds", "lambda", "sts"];
     let mut expected: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    for dataset in vpcaudit::snapshot::Dataset::ALL {
+    for dataset in vpcaudit_core::snapshot::Dataset::ALL {
         let (service, operation) = dataset.api_call();
         if LISTED.contains(&service) {
             expected
@@ -349,7 +349,7 @@ fn a_spent_time_limit_is_an_incomplete_scan() {
     let report = run.json();
     let errors = report["coverage"]["errors"].as_array().expect("errors");
     for region in [REGION, OTHER_REGION] {
-        for dataset in vpcaudit::snapshot::Dataset::ALL {
+        for dataset in vpcaudit_core::snapshot::Dataset::ALL {
             let (_, operation) = dataset.api_call();
             assert!(
                 errors.iter().any(|e| e["operation"] == operation
@@ -361,7 +361,7 @@ fn a_spent_time_limit_is_an_incomplete_scan() {
             );
         }
     }
-    let rules = vpcaudit::rules::all().len();
+    let rules = vpcaudit_core::rules::all().len();
     assert_eq!(
         report["coverage"]["not_evaluated"].as_array().map(Vec::len),
         Some(rules * 2)

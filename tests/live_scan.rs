@@ -11,7 +11,7 @@
 //! Needs the venv from tests/moto/requirements.txt (scripts/test.sh makes it), found through
 //! VPCAUDIT_PYTHON or <crate>/.venv/bin/python.
 
-mod common;
+use vpcaudit_testkit::moto as common;
 
 use std::collections::BTreeSet;
 use std::fs;

@@ -12,13 +12,13 @@ use std::sync::OnceLock;
 
 use assert_cmd::Command;
 use serde_json::{Value, json};
-use vpcaudit::config::Settings;
-use vpcaudit::finding::{Severity, Suppression};
-use vpcaudit::report::Report;
-use vpcaudit::report::markdown;
-use vpcaudit::report::sarif::{self, FINGERPRINT_KEY, INFORMATION_URI, SarifOptions};
-use vpcaudit::rules;
-use vpcaudit::snapshot::Snapshot;
+use vpcaudit_core::config::Settings;
+use vpcaudit_core::finding::{Severity, Suppression};
+use vpcaudit_core::report::Report;
+use vpcaudit_core::report::markdown;
+use vpcaudit_core::report::sarif::{self, FINGERPRINT_KEY, INFORMATION_URI, SarifOptions};
+use vpcaudit_core::rules;
+use vpcaudit_core::snapshot::Snapshot;
 
 const SCHEMA: &str = include_str!("data/sarif-schema-2.1.0.json");
 const ACCOUNT: &str = "123456789012";

@@ -1,0 +1,621 @@
+//! Collectors: the only code that talks to AWS. They make read-only List/Describe calls and
+//! turn the answers into the plain inventory of [`vpcaudit_core::model`]; no SDK type leaves here.
+
+/// Runs a paginator to the end, or returns its first error. Defined before the service
+/// modules so each can use it.
+macro_rules! read_all {
+    ($request:expr, $convert:expr) => {{
+        let items: Result<Vec<_>, _> = $request.into_paginator().items().send().collect().await;
+        match items {
+            Ok(items) => Ok(items.iter().map($convert).collect()),
+            Err(error) => Err(ApiError::from_sdk(&error)),
+        }
+    }};
+}
+
+mod apigateway;
+mod ec2;
+mod estate;
+pub mod events;
+mod lambda;
+mod manners;
+mod rds;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig, timeout::TimeoutConfig};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use estate::EstateError;
+pub use estate::role_account;
+use events::Scope;
+pub use events::{Event, Observer, Silent};
+use manners::{CallLog, Manners};
+pub use manners::{DEADLINE_EXCEEDED, DEFAULT_MAX_CONCURRENCY, GLOBAL_IN_FLIGHT, SCOPES_IN_FLIGHT};
+use vpcaudit_core::model::RegionInventory;
+use vpcaudit_core::snapshot::{
+    CollectedDataset, CollectionError, CollectionStats, Coverage, Dataset, SNAPSHOT_FORMAT_VERSION,
+    Snapshot, ToolInfo,
+};
+
+/// Where and how to read: the usual AWS settings, each also taken from the environment
+/// (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`) and the shared config files by the SDK.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    pub profile: Option<String>,
+    /// Regions to read, in every account; empty means the profile's (or environment's) region.
+    pub regions: Vec<String>,
+    /// Read every region enabled in each account (ec2:DescribeRegions, per account, asked in
+    /// the first region, else the profile's, else us-east-1). Takes precedence over `regions`.
+    pub all_regions: bool,
+    pub endpoint_url: Option<String>,
+    /// Roles to assume, one account each. Given alone, only these accounts are read (not the
+    /// caller's).
+    pub role_arns: Vec<String>,
+    /// Read every active account of the AWS Organization (organizations:ListAccounts) by
+    /// assuming this role name in it; the caller's own account is read with its own
+    /// credentials.
+    pub organization_role: Option<String>,
+    /// External id for the assumed roles.
+    pub external_id: Option<String>,
+    /// Calls in flight at once per account, region and service (0: [`DEFAULT_MAX_CONCURRENCY`]).
+    pub max_concurrency: usize,
+    /// Stop collecting at this instant: every dataset not read by then is recorded in coverage
+    /// with the code [`DEADLINE_EXCEEDED`], so rules needing it are not evaluated.
+    pub deadline: Option<tokio::time::Instant>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    #[error(
+        "no AWS region: pass --region, set AWS_REGION, or set `region` in the profile's config"
+    )]
+    NoRegion,
+    #[error("`{0}` is not an IAM role ARN (expected arn:aws:iam::123456789012:role/NAME)")]
+    RoleArn(String),
+}
+
+/// An API failure, reduced to what a report needs.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiError {
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl ApiError {
+    pub(crate) fn from_sdk<E>(error: &E) -> ApiError
+    where
+        E: ProvideErrorMetadata + std::error::Error,
+    {
+        // A service error says it best in its own code and message; a transport error
+        // (refused, timed out, DNS) in its chain of causes.
+        let message = match (error.code(), error.message()) {
+            (Some(code), Some(message)) => format!("{code}: {message}"),
+            (Some(code), None) => code.to_owned(),
+            _ => cause_chain(error),
+        };
+        ApiError {
+            code: error.code().map(str::to_owned),
+            message,
+        }
+    }
+}
+
+/// `outer: inner: innermost`, skipping causes whose text an outer one already shows.
+pub fn cause_chain(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}
+
+/// Loads the SDK configuration the way every AWS tool does, with vpcaudit's timeouts.
+pub async fn load_sdk_config(options: &AwsOptions) -> SdkConfig {
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .read_timeout(Duration::from_secs(30))
+        .operation_attempt_timeout(Duration::from_secs(60))
+        .operation_timeout(Duration::from_secs(180))
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(endpoint) = &options.endpoint_url {
+        loader = loader.endpoint_url(endpoint);
+    }
+    if let Some(region) = options.regions.first() {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    loader.load().await
+}
+
+/// Reads the inventory of every account and region asked for: one snapshot for the estate.
+///
+/// Accounts are read concurrently, and each account's regions too; calls in flight are bounded
+/// per account, region and service by `max_concurrency`, and over the estate by
+/// [`GLOBAL_IN_FLIGHT`] (and [`SCOPES_IN_FLIGHT`] account/regions at once). Whatever fails, or
+/// is cut short by the deadline, is recorded in the snapshot's coverage, never left out
+/// silently.
+pub async fn collect(
+    options: &AwsOptions,
+    observer: &dyn Observer,
+) -> Result<Snapshot, CollectError> {
+    let started = std::time::Instant::now();
+    let collected_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // Bad input is reported before anything slow happens.
+    for arn in &options.role_arns {
+        estate::role_account(arn)?;
+    }
+    let mut sdk = load_sdk_config(options).await;
+    let home_region = match sdk.region() {
+        Some(region) => region.to_string(),
+        None if options.all_regions => {
+            sdk = sdk
+                .to_builder()
+                .region(Region::new(estate::BOOTSTRAP_REGION))
+                .build();
+            estate::BOOTSTRAP_REGION.to_owned()
+        }
+        None => return Err(CollectError::NoRegion),
+    };
+    let mut explicit_regions: Vec<String> = Vec::new();
+    for region in &options.regions {
+        if !explicit_regions.contains(region) {
+            explicit_regions.push(region.clone());
+        }
+    }
+
+    let calls = CallLog::new();
+    let manners = Manners::new(options.max_concurrency, options.deadline);
+    let mut coverage = Coverage::default();
+    let record = |coverage: &mut Coverage, failure: EstateError| {
+        failure.warn(observer);
+        coverage.errors.push(failure.into_error(&home_region));
+    };
+
+    observer.info(format_args!(
+        "reading caller identity (sts:GetCallerIdentity)"
+    ));
+    let caller = match estate::caller(&sdk, &calls, &manners).await {
+        Ok(caller) => caller,
+        Err(failure) => {
+            record(&mut coverage, failure);
+            estate::Caller::default()
+        }
+    };
+    let estate_gate = manners.service_gate();
+    let organization = match &options.organization_role {
+        Some(role_name) => {
+            observer.info(format_args!(
+                "listing the Organization's accounts (organizations:ListAccounts)"
+            ));
+            let listed = estate::organization_accounts(
+                &sdk,
+                &calls,
+                &manners,
+                &estate_gate,
+                caller.account.as_deref(),
+            )
+            .await;
+            let mut accounts = listed.unwrap_or_else(|failure| {
+                record(&mut coverage, failure);
+                Vec::new()
+            });
+            // The caller's own account is part of an Organization scan, even when the
+            // listing failed or (a delegated administrator's) does not show it.
+            if let Some(own) = &caller.account {
+                if !accounts.contains(own) {
+                    accounts.push(own.clone());
+                }
+            }
+            Some((role_name.as_str(), accounts))
+        }
+        None => None,
+    };
+    let targets = estate::targets(
+        &caller,
+        &options.role_arns,
+        organization
+            .as_ref()
+            .map(|(name, accounts)| (*name, accounts.as_slice())),
+    )?;
+    if targets.len() > 1 {
+        observer.info(format_args!("reading {} accounts", targets.len()));
+    }
+
+    let plan = Plan {
+        sdk: &sdk,
+        home_region: &home_region,
+        explicit_regions: &explicit_regions,
+        all_regions: options.all_regions,
+        external_id: options.external_id.as_deref(),
+        calls: &calls,
+        manners: &manners,
+        estate_gate: &estate_gate,
+        observer,
+    };
+    let reads = targets.iter().map(|target| plan.read_account(target));
+    let mut scopes = Vec::new();
+    let mut failures = Vec::new();
+    for account in futures::future::join_all(reads).await {
+        scopes.extend(account.scopes);
+        coverage.collected.extend(account.coverage.collected);
+        coverage.errors.extend(account.coverage.errors);
+        failures.extend(account.failure);
+    }
+    // Said when they happened (read_account); recorded here.
+    coverage.errors.extend(
+        failures
+            .into_iter()
+            .map(|failure| failure.into_error(&home_region)),
+    );
+    observer.on_event(Event::Finished);
+
+    let mut accounts: Vec<String> = targets
+        .iter()
+        .map(|t| {
+            t.account
+                .clone()
+                .unwrap_or_else(|| UNKNOWN_ACCOUNT.to_owned())
+        })
+        .collect();
+    accounts.sort();
+    accounts.dedup();
+    let regions = if explicit_regions.is_empty() {
+        let mut seen: Vec<String> = scopes.iter().map(|s| s.region.clone()).collect();
+        if seen.is_empty() {
+            seen.push(home_region.clone());
+        }
+        seen.sort();
+        seen.dedup();
+        seen
+    } else {
+        explicit_regions.clone()
+    };
+    let stats = collection_stats(&calls, started.elapsed());
+    observer.info(format_args!(
+        "read {} account/region(s) in {:.1} s with {} API requests ({} retries)",
+        scopes.len(),
+        stats.seconds,
+        stats
+            .api_calls
+            .values()
+            .flat_map(|ops| ops.values())
+            .sum::<u64>(),
+        stats.retries
+    ));
+    Ok(Snapshot {
+        format_version: SNAPSHOT_FORMAT_VERSION,
+        tool: ToolInfo::current(),
+        collected_at,
+        account: caller.account,
+        accounts,
+        regions,
+        scopes,
+        coverage,
+        collection: Some(stats),
+    })
+}
+
+/// How scopes are labelled when STS could not name the caller's account.
+const UNKNOWN_ACCOUNT: &str = "unknown";
+
+fn collection_stats(calls: &CallLog, elapsed: Duration) -> CollectionStats {
+    let mut stats = CollectionStats {
+        seconds: (elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+        ..CollectionStats::default()
+    };
+    for ((service, operation), counted) in calls.snapshot() {
+        stats
+            .api_calls
+            .entry(service)
+            .or_default()
+            .insert(operation, counted.attempts);
+        stats.retries += counted.retries;
+    }
+    stats
+}
+
+/// What the reading of every account shares.
+struct Plan<'a> {
+    sdk: &'a SdkConfig,
+    home_region: &'a str,
+    explicit_regions: &'a [String],
+    all_regions: bool,
+    external_id: Option<&'a str>,
+    calls: &'a Arc<CallLog>,
+    manners: &'a Manners,
+    /// Bounds the caller's own STS and Organizations calls.
+    estate_gate: &'a tokio::sync::Semaphore,
+    observer: &'a dyn Observer,
+}
+
+/// One account's inventories, and why it could not be read in part or at all.
+struct AccountRead {
+    scopes: Vec<RegionInventory>,
+    coverage: Coverage,
+    failure: Option<EstateError>,
+}
+
+impl Plan<'_> {
+    async fn read_account(&self, target: &estate::Target) -> AccountRead {
+        let mut read = AccountRead {
+            scopes: Vec::new(),
+            coverage: Coverage::default(),
+            failure: None,
+        };
+        let account = target
+            .account
+            .clone()
+            .unwrap_or_else(|| UNKNOWN_ACCOUNT.to_owned());
+        if let Some(role) = &target.role_arn {
+            self.observer
+                .info(format_args!("assuming {role} (sts:AssumeRole)"));
+        }
+        let config = match estate::account_config(
+            self.sdk,
+            target,
+            self.external_id,
+            self.calls,
+            self.manners,
+            self.estate_gate,
+        )
+        .await
+        {
+            Ok(config) => config,
+            Err(failure) => {
+                failure.warn(self.observer);
+                read.failure = Some(failure);
+                return read;
+            }
+        };
+        let regions = if self.all_regions {
+            match estate::account_regions(
+                &config,
+                self.home_region,
+                target.account.as_deref(),
+                self.calls,
+                self.manners,
+            )
+            .await
+            {
+                Ok(regions) => {
+                    self.observer.info(format_args!(
+                        "{account}: {} enabled regions (ec2:DescribeRegions)",
+                        regions.len()
+                    ));
+                    regions
+                }
+                Err(failure) => {
+                    // The home region at least: better a partial read than none.
+                    failure.warn(self.observer);
+                    read.failure = Some(failure);
+                    vec![self.home_region.to_owned()]
+                }
+            }
+        } else if self.explicit_regions.is_empty() {
+            vec![self.home_region.to_owned()]
+        } else {
+            self.explicit_regions.to_vec()
+        };
+        self.observer.on_event(Event::ScopesExpected(regions.len()));
+        let scans = regions
+            .iter()
+            .map(|region| self.read_region(&config, &account, region));
+        for (inventory, coverage) in futures::future::join_all(scans).await {
+            read.scopes.push(inventory);
+            read.coverage.collected.extend(coverage.collected);
+            read.coverage.errors.extend(coverage.errors);
+        }
+        read
+    }
+
+    async fn read_region(
+        &self,
+        config: &SdkConfig,
+        account: &str,
+        region: &str,
+    ) -> (RegionInventory, Coverage) {
+        let _turn = self.manners.scope_turn().await;
+        let scope = Scope::start(self.observer, account, region);
+        let region_config = config
+            .to_builder()
+            .region(Region::new(region.to_owned()))
+            .build();
+        let ec2_client = aws_sdk_ec2::Client::from_conf(
+            aws_sdk_ec2::config::Builder::from(&region_config)
+                .interceptor(self.calls.interceptor("ec2"))
+                .build(),
+        );
+        let rds_client = aws_sdk_rds::Client::from_conf(
+            aws_sdk_rds::config::Builder::from(&region_config)
+                .interceptor(self.calls.interceptor("rds"))
+                .build(),
+        );
+        let lambda_client = aws_sdk_lambda::Client::from_conf(
+            aws_sdk_lambda::config::Builder::from(&region_config)
+                .interceptor(self.calls.interceptor("lambda"))
+                .build(),
+        );
+        let apigateway_client = aws_sdk_apigateway::Client::from_conf(
+            aws_sdk_apigateway::config::Builder::from(&region_config)
+                .interceptor(self.calls.interceptor("apigateway"))
+                .build(),
+        );
+        let apigatewayv2_client = aws_sdk_apigatewayv2::Client::from_conf(
+            aws_sdk_apigatewayv2::config::Builder::from(&region_config)
+                .interceptor(self.calls.interceptor("apigatewayv2"))
+                .build(),
+        );
+        let reader = || Reader {
+            manners: self.manners,
+            gate: self.manners.service_gate(),
+            scope: &scope,
+        };
+        let (ec2_reader, rds_reader, lambda_reader) = (reader(), reader(), reader());
+        let (rest_reader, http_reader) = (reader(), reader());
+        // Boxed: the SDK's request futures are large, and four of them side by side overflow a
+        // 2 MiB thread stack (tokio workers, tests) in debug builds.
+        let (network, databases, functions, stages) = futures::join!(
+            Box::pin(ec2::read(&ec2_client, &ec2_reader)),
+            Box::pin(rds::read(&rds_client, &rds_reader)),
+            Box::pin(lambda::read(&lambda_client, &lambda_reader)),
+            Box::pin(apigateway::read(
+                &apigateway_client,
+                &apigatewayv2_client,
+                &rest_reader,
+                &http_reader
+            )),
+        );
+
+        let mut recorder = Recorder::new(account, region, self.observer);
+        let mut inventory = RegionInventory {
+            account: account.to_owned(),
+            region: region.to_owned(),
+            ..RegionInventory::default()
+        };
+        network.store(&mut inventory, &mut recorder);
+        databases.store(&mut inventory, &mut recorder);
+        // Functions last: their environment values are turned into facts against the
+        // databases' endpoints, then dropped.
+        functions.store(&mut inventory, &mut recorder);
+        stages.store(&mut inventory, &mut recorder);
+        sort_inventory(&mut inventory);
+        scope.finish();
+        (inventory, recorder.finish())
+    }
+}
+
+/// Reads the datasets of one service in one account and region: within the service's bound on
+/// calls in flight, before the deadline, reporting each dataset as it finishes.
+pub(crate) struct Reader<'a> {
+    manners: &'a Manners,
+    gate: tokio::sync::Semaphore,
+    scope: &'a Scope<'a>,
+}
+
+impl Reader<'_> {
+    /// Runs one dataset's (paginated) read.
+    pub(crate) async fn read<T>(
+        &self,
+        dataset: Dataset,
+        read: impl std::future::Future<Output = Result<Vec<T>, ApiError>>,
+    ) -> Result<Vec<T>, ApiError> {
+        let result = self.manners.run(&self.gate, read).await;
+        self.scope
+            .dataset_done(dataset, result.as_ref().map(Vec::len).map_err(|_| ()));
+        result
+    }
+}
+
+/// Records each dataset's outcome for one account and region.
+pub(crate) struct Recorder<'a> {
+    account: &'a str,
+    region: &'a str,
+    observer: &'a dyn Observer,
+    coverage: Coverage,
+    /// Datasets the deadline cut short.
+    past_deadline: usize,
+}
+
+impl<'a> Recorder<'a> {
+    fn new(account: &'a str, region: &'a str, observer: &'a dyn Observer) -> Recorder<'a> {
+        Recorder {
+            account,
+            region,
+            observer,
+            coverage: Coverage::default(),
+            past_deadline: 0,
+        }
+    }
+
+    /// The coverage of the account and region, once every dataset was taken.
+    fn finish(self) -> Coverage {
+        if self.past_deadline > 0 {
+            self.observer.warn(format_args!(
+                "{} {}: {} of {} datasets not read before the time limit ({DEADLINE_EXCEEDED})",
+                self.account,
+                self.region,
+                self.past_deadline,
+                Dataset::ALL.len()
+            ));
+        }
+        self.coverage
+    }
+
+    /// Keeps what was read, or notes the failure and returns nothing for the dataset.
+    pub(crate) fn take<T>(&mut self, dataset: Dataset, result: Result<Vec<T>, ApiError>) -> Vec<T> {
+        let (service, operation) = dataset.api_call();
+        match result {
+            Ok(items) => {
+                self.coverage.collected.push(CollectedDataset {
+                    service: service.to_owned(),
+                    operation: operation.to_owned(),
+                    account: self.account.to_owned(),
+                    region: self.region.to_owned(),
+                    count: items.len(),
+                });
+                items
+            }
+            Err(error) => {
+                if error.code.as_deref() == Some(DEADLINE_EXCEEDED) {
+                    // Said once per account and region (`finish`), not once per dataset.
+                    self.past_deadline += 1;
+                } else {
+                    self.observer.warn(format_args!(
+                        "{}:{} in {} {} failed: {}",
+                        service, operation, self.account, self.region, error.message
+                    ));
+                }
+                self.coverage.errors.push(CollectionError {
+                    service: service.to_owned(),
+                    operation: operation.to_owned(),
+                    account: Some(self.account.to_owned()),
+                    region: Some(self.region.to_owned()),
+                    code: error.code,
+                    error: error.message,
+                    dataset: Some(dataset),
+                });
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// AWS returns resources in no promised order; sorting makes snapshots diffable.
+fn sort_inventory(inv: &mut RegionInventory) {
+    inv.vpcs.sort_by(|a, b| a.id.cmp(&b.id));
+    inv.subnets.sort_by(|a, b| a.id.cmp(&b.id));
+    inv.route_tables.sort_by(|a, b| a.id.cmp(&b.id));
+    inv.internet_gateways.sort_by(|a, b| a.id.cmp(&b.id));
+    inv.nat_gateways.sort_by(|a, b| a.id.cmp(&b.id));
+    inv.network_acls.sort_by(|a, b| a.id.cmp(&b.id));
+    inv.security_groups.sort_by(|a, b| a.id.cmp(&b.id));
+    inv.network_interfaces.sort_by(|a, b| a.id.cmp(&b.id));
+    inv.instances.sort_by(|a, b| a.id.cmp(&b.id));
+    inv.flow_logs.sort_by(|a, b| a.id.cmp(&b.id));
+    inv.db_instances.sort_by(|a, b| a.id.cmp(&b.id));
+    inv.db_clusters.sort_by(|a, b| a.id.cmp(&b.id));
+    inv.db_subnet_groups.sort_by(|a, b| a.name.cmp(&b.name));
+    inv.lambda_functions.sort_by(|a, b| a.name.cmp(&b.name));
+    inv.api_stages
+        .sort_by(|a, b| (&a.api_id, &a.stage_name).cmp(&(&b.api_id, &b.stage_name)));
+}
+
+/// Converts SDK tags (EC2, RDS) into the model's sorted map.
+fn tags<'a>(
+    pairs: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> vpcaudit_core::model::Tags {
+    pairs
+        .into_iter()
+        .filter_map(|(k, v)| Some((k?.to_owned(), v.unwrap_or_default().to_owned())))
+        .collect()
+}

@@ -1,0 +1,19 @@
+//! vpcaudit's core: everything that does not talk to AWS.
+//!
+//! Data flows one way: a [`snapshot::Snapshot`] of plain [`model`] data (read by the
+//! `vpcaudit-collect` crate, or loaded from a file) goes through [`analysis`], which derives
+//! facts; [`rules`] turn facts into [`finding::Finding`]s; [`pipeline::audit`] applies the
+//! configuration, suppressions and baseline; [`report`] renders the result. This crate has no
+//! AWS SDK and no async runtime, so a rule author builds and tests it in seconds.
+
+pub mod analysis;
+pub mod baseline;
+pub mod config;
+pub mod finding;
+pub mod model;
+pub mod pipeline;
+pub mod report;
+pub mod rules;
+pub mod secrets;
+pub mod snapshot;
+pub mod suppress;

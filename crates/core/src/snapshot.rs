@@ -1,0 +1,421 @@
+//! The snapshot file: an inventory plus where and when it was read, and what could not be read.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::RegionInventory;
+
+/// Bumped when a snapshot written by an older vpcaudit can no longer be read as-is.
+pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    pub format_version: u32,
+    pub tool: ToolInfo,
+    /// RFC 3339 time at which collection started.
+    pub collected_at: String,
+    /// The account the credentials belong to (None when STS could not be read).
+    pub account: Option<String>,
+    /// Every account the scan covers: the caller's, those of `--role-arn`, the Organization's.
+    /// Empty in snapshots written before whole-estate scans (then it is `account`).
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+    /// One inventory per account and region.
+    pub scopes: Vec<RegionInventory>,
+    pub coverage: Coverage,
+    /// What reading the inventory cost; absent from hand-written snapshots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection: Option<CollectionStats>,
+}
+
+/// API requests made and time spent by one collection.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CollectionStats {
+    /// HTTP requests sent per service (IAM prefix) and operation, retries included.
+    pub api_calls: BTreeMap<String, BTreeMap<String, u64>>,
+    /// How many of those requests were retries (throttling, server errors, timeouts).
+    pub retries: u64,
+    /// Wall time of the collection.
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+impl ToolInfo {
+    pub fn current() -> ToolInfo {
+        ToolInfo {
+            // The product, not this crate: every vpcaudit crate shares the workspace version.
+            name: "vpcaudit".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+}
+
+/// What was read and what could not be. A dataset listed in `errors` is unknown, never empty.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Coverage {
+    pub collected: Vec<CollectedDataset>,
+    pub errors: Vec<CollectionError>,
+}
+
+impl Coverage {
+    /// Whether `dataset` failed for this account and region.
+    pub fn is_missing(&self, dataset: Dataset, account: &str, region: &str) -> bool {
+        self.missing().is_missing(dataset, account, region)
+    }
+
+    /// The failed datasets, indexed: for asking about every scope of an estate, where errors
+    /// can number in the thousands (a deadline over hundreds of regions).
+    pub fn missing(&self) -> MissingDatasets<'_> {
+        MissingDatasets {
+            failed: self
+                .errors
+                .iter()
+                .filter_map(|e| Some((e.dataset?, e.account.as_deref(), e.region.as_deref())))
+                .collect(),
+        }
+    }
+}
+
+/// Datasets that could not be read, by account and region (None: every one).
+#[derive(Debug, Default)]
+pub struct MissingDatasets<'a> {
+    failed: HashSet<(Dataset, Option<&'a str>, Option<&'a str>)>,
+}
+
+impl MissingDatasets<'_> {
+    /// Whether `dataset` failed for this account and region.
+    pub fn is_missing(&self, dataset: Dataset, account: &str, region: &str) -> bool {
+        !self.failed.is_empty()
+            && [
+                (Some(account), Some(region)),
+                (None, Some(region)),
+                (Some(account), None),
+                (None, None),
+            ]
+            .into_iter()
+            .any(|(a, r)| self.failed.contains(&(dataset, a, r)))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollectedDataset {
+    pub service: String,
+    pub operation: String,
+    pub account: String,
+    pub region: String,
+    /// How many resources the call returned.
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollectionError {
+    pub service: String,
+    pub operation: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The AWS error code (`AccessDenied`, `Throttling`, …) when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    pub error: String,
+    /// The inventory dataset this call fills, so rules that need it are not evaluated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<Dataset>,
+}
+
+/// One kind of resource in the inventory, with the single read-only API call that lists it.
+///
+/// This list is the one source of truth for which AWS calls vpcaudit makes: collectors,
+/// coverage, rule requirements and the IAM policy in the docs all come from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dataset {
+    Vpcs,
+    Subnets,
+    RouteTables,
+    InternetGateways,
+    NatGateways,
+    NetworkAcls,
+    SecurityGroups,
+    NetworkInterfaces,
+    Instances,
+    FlowLogs,
+    DbInstances,
+    DbClusters,
+    DbSubnetGroups,
+    LambdaFunctions,
+    RestApiStages,
+    HttpApiStages,
+}
+
+impl Dataset {
+    pub const ALL: [Dataset; 16] = [
+        Dataset::Vpcs,
+        Dataset::Subnets,
+        Dataset::RouteTables,
+        Dataset::InternetGateways,
+        Dataset::NatGateways,
+        Dataset::NetworkAcls,
+        Dataset::SecurityGroups,
+        Dataset::NetworkInterfaces,
+        Dataset::Instances,
+        Dataset::FlowLogs,
+        Dataset::DbInstances,
+        Dataset::DbClusters,
+        Dataset::DbSubnetGroups,
+        Dataset::LambdaFunctions,
+        Dataset::RestApiStages,
+        Dataset::HttpApiStages,
+    ];
+
+    /// The AWS service (IAM prefix) and operation that lists this dataset.
+    pub fn api_call(self) -> (&'static str, &'static str) {
+        match self {
+            Dataset::Vpcs => ("ec2", "DescribeVpcs"),
+            Dataset::Subnets => ("ec2", "DescribeSubnets"),
+            Dataset::RouteTables => ("ec2", "DescribeRouteTables"),
+            Dataset::InternetGateways => ("ec2", "DescribeInternetGateways"),
+            Dataset::NatGateways => ("ec2", "DescribeNatGateways"),
+            Dataset::NetworkAcls => ("ec2", "DescribeNetworkAcls"),
+            Dataset::SecurityGroups => ("ec2", "DescribeSecurityGroups"),
+            Dataset::NetworkInterfaces => ("ec2", "DescribeNetworkInterfaces"),
+            Dataset::Instances => ("ec2", "DescribeInstances"),
+            Dataset::FlowLogs => ("ec2", "DescribeFlowLogs"),
+            Dataset::DbInstances => ("rds", "DescribeDBInstances"),
+            Dataset::DbClusters => ("rds", "DescribeDBClusters"),
+            Dataset::DbSubnetGroups => ("rds", "DescribeDBSubnetGroups"),
+            Dataset::LambdaFunctions => ("lambda", "ListFunctions"),
+            // GetRestApis/GetApis, then GetStages per API: stages have no account-wide list.
+            Dataset::RestApiStages => ("apigateway", "GetStages"),
+            Dataset::HttpApiStages => ("apigatewayv2", "GetStages"),
+        }
+    }
+
+    /// `ec2:DescribeVpcs`: the IAM action the call needs.
+    pub fn iam_action(self) -> String {
+        let (service, operation) = self.api_call();
+        if service.starts_with("apigateway") {
+            // API Gateway authorises reads by HTTP method, for both API versions.
+            return "apigateway:GET".to_owned();
+        }
+        format!("{service}:{operation}")
+    }
+}
+
+impl fmt::Display for Dataset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.iam_action())
+    }
+}
+
+/// Whose permission a call needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallerOf {
+    /// The identity that reads each audited account: the caller's for its own account, the
+    /// assumed role's in every other.
+    AuditedAccount,
+    /// Only the identity vpcaudit starts with, and only to reach other accounts
+    /// (`--role-arn`, `--org`).
+    Estate,
+}
+
+/// A call vpcaudit makes besides the datasets' list calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiCall {
+    pub service: &'static str,
+    pub operation: &'static str,
+    pub caller: CallerOf,
+    /// When it is made.
+    pub purpose: &'static str,
+}
+
+impl ApiCall {
+    pub fn iam_action(&self) -> String {
+        format!("{}:{}", self.service, self.operation)
+    }
+}
+
+/// sts:GetCallerIdentity: who the credentials belong to.
+pub const GET_CALLER_IDENTITY: ApiCall = ApiCall {
+    service: "sts",
+    operation: "GetCallerIdentity",
+    caller: CallerOf::AuditedAccount,
+    purpose: "once, to name the caller's account",
+};
+/// ec2:DescribeRegions: the regions enabled in an account.
+pub const DESCRIBE_REGIONS: ApiCall = ApiCall {
+    service: "ec2",
+    operation: "DescribeRegions",
+    caller: CallerOf::AuditedAccount,
+    purpose: "with --all-regions, once per account",
+};
+/// sts:AssumeRole: credentials for another account.
+pub const ASSUME_ROLE: ApiCall = ApiCall {
+    service: "sts",
+    operation: "AssumeRole",
+    caller: CallerOf::Estate,
+    purpose: "with --role-arn or --org, once per other account",
+};
+/// organizations:ListAccounts: the Organization's accounts.
+pub const LIST_ACCOUNTS: ApiCall = ApiCall {
+    service: "organizations",
+    operation: "ListAccounts",
+    caller: CallerOf::Estate,
+    purpose: "with --org, once (paginated)",
+};
+
+/// The calls besides the datasets', in the order they are made.
+pub const OTHER_CALLS: [ApiCall; 4] = [
+    GET_CALLER_IDENTITY,
+    LIST_ACCOUNTS,
+    ASSUME_ROLE,
+    DESCRIBE_REGIONS,
+];
+
+/// The IAM actions the identity that reads an audited account needs, sorted: the datasets,
+/// the identity lookup and the region list. Everything vpcaudit needs for a one-account scan.
+pub fn required_iam_actions() -> Vec<String> {
+    let mut actions: Vec<String> = Dataset::ALL.iter().map(|d| d.iam_action()).collect();
+    actions.extend(
+        OTHER_CALLS
+            .iter()
+            .filter(|c| c.caller == CallerOf::AuditedAccount)
+            .map(ApiCall::iam_action),
+    );
+    actions.sort();
+    actions.dedup();
+    actions
+}
+
+/// The IAM actions the caller also needs to reach other accounts (`--role-arn`, `--org`),
+/// sorted.
+pub fn estate_iam_actions() -> Vec<String> {
+    let mut actions: Vec<String> = OTHER_CALLS
+        .iter()
+        .filter(|c| c.caller == CallerOf::Estate)
+        .map(ApiCall::iam_action)
+        .collect();
+    actions.sort();
+    actions
+}
+
+/// Why a snapshot file could not be used. Each names the file; parse errors name line and column.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "{path}: snapshot format_version {found} is not supported (this vpcaudit reads version {SNAPSHOT_FORMAT_VERSION})"
+    )]
+    Version { path: PathBuf, found: u64 },
+    #[error("{path}: cannot write: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Snapshot {
+    /// Reads and checks a snapshot file.
+    pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Snapshot::from_json(&text, path)
+    }
+
+    /// Parses snapshot text; `path` is only used to name the input in errors.
+    pub fn from_json(text: &str, path: &Path) -> Result<Snapshot, SnapshotError> {
+        let parse_error = |e: serde_json::Error| SnapshotError::Parse {
+            path: path.to_owned(),
+            line: e.line(),
+            column: e.column(),
+            message: strip_position(&e.to_string()),
+        };
+        // Check the version first so an old or future file gets the message that explains it,
+        // not a confusing complaint about some field.
+        let value: serde_json::Value = serde_json::from_str(text).map_err(parse_error)?;
+        match value
+            .get("format_version")
+            .and_then(serde_json::Value::as_u64)
+        {
+            Some(v) if v == u64::from(SNAPSHOT_FORMAT_VERSION) => {}
+            Some(found) => {
+                return Err(SnapshotError::Version {
+                    path: path.to_owned(),
+                    found,
+                });
+            }
+            None => {
+                return Err(SnapshotError::Parse {
+                    path: path.to_owned(),
+                    line: 1,
+                    column: 1,
+                    message: "missing field `format_version`: is this a vpcaudit snapshot?"
+                        .to_owned(),
+                });
+            }
+        }
+        // Parse the text again (not the Value) so errors carry the line and column, and
+        // track the path so they name the key too.
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+            let key = e.path().to_string();
+            let inner = e.into_inner();
+            SnapshotError::Parse {
+                path: path.to_owned(),
+                line: inner.line(),
+                column: inner.column(),
+                message: if key.is_empty() || key == "." {
+                    strip_position(&inner.to_string())
+                } else {
+                    format!("{key}: {}", strip_position(&inner.to_string()))
+                },
+            }
+        })
+    }
+
+    /// Writes the snapshot as pretty JSON.
+    pub fn save(&self, path: &Path) -> Result<(), SnapshotError> {
+        let write_error = |source| SnapshotError::Write {
+            path: path.to_owned(),
+            source,
+        };
+        let json = serde_json::to_string_pretty(self)
+            .map_err(std::io::Error::other)
+            .map_err(write_error)?;
+        std::fs::write(path, json + "\n").map_err(write_error)
+    }
+}
+
+/// serde_json appends " at line L column C"; we print the position in front instead.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}

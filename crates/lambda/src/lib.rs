@@ -1,0 +1,469 @@
+//! The scheduled audit job that `vpcaudit-lambda` runs on every invocation (deployment in `deploy/`).
+//!
+//! One invocation:
+//! 1. reads its settings from the environment ([`JobConfig`]); a bad value fails the
+//!    invocation with an error that names the variable;
+//! 2. checks that the report bucket is reachable (`HeadBucket`), so a wrong bucket fails in
+//!    milliseconds rather than after the scan;
+//! 3. loads the optional `vpcaudit.toml` (`VPCAUDIT_CONFIG`: a path in the deployment package
+//!    or an `s3://bucket/key` URL);
+//! 4. scans with a deadline: the invocation's deadline minus [`SAFETY_MARGIN`], the time kept
+//!    for writing the reports. Whatever is unread at the deadline becomes a `DeadlineExceeded`
+//!    coverage error, so a slow scan produces an incomplete report, not a killed invocation;
+//! 5. reads the previous `latest.json` to tell new findings (by fingerprint) from known ones;
+//! 6. writes `report.json` and `report.sarif` under
+//!    `<prefix>/<account>/<region|multi>/<timestamp>/`, then `latest.json` when the scan was
+//!    complete (an incomplete report is never the baseline of the next run: what it could not
+//!    read would come back as "new");
+//! 7. returns a [`JobSummary`]. Findings do not fail the invocation (status `findings`); an
+//!    incomplete scan does, after its reports are written, so the error alarm fires.
+//!
+//! Logs are JSON lines ([`init_logging`]); they name buckets, keys, counts and error codes,
+//! never credentials or the event's payload.
+
+mod deadline;
+mod settings;
+mod store;
+mod summary;
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use chrono::Utc;
+use lambda_runtime::{Context, Diagnostic, LambdaEvent};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::time::Instant;
+use tracing::{error, info, warn};
+use vpcaudit_collect::{CollectError, Event, Observer};
+use vpcaudit_core::config::Config;
+use vpcaudit_core::pipeline;
+use vpcaudit_core::report::sarif::SarifOptions;
+use vpcaudit_core::report::{self, Report};
+
+pub use deadline::SAFETY_MARGIN;
+use deadline::{Deadlines, WRITE_CUTOFF, scan};
+pub use settings::*;
+use store::{key_account, put, read_previous, s3_client, s3_error};
+pub use summary::*;
+/// The coverage error code of data that was not read because time ran out.
+pub use vpcaudit_collect::DEADLINE_EXCEEDED;
+
+/// How many failed API calls are logged one by one.
+const COVERAGE_ERRORS_LOGGED: usize = 20;
+
+/// What invokes the job: an EventBridge event (the schedule), or anything else (a manual test
+/// event such as `{}`). The payload does not change what is scanned; it is only logged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum JobEvent {
+    EventBridge(EventBridgeEvent<Value>),
+    Other(Value),
+}
+
+/// Why an invocation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// A bad or missing environment variable.
+    #[error("{variable}: {message}")]
+    Env {
+        variable: &'static str,
+        message: String,
+    },
+    /// The `vpcaudit.toml` could not be read or is invalid.
+    #[error("{ENV_CONFIG}: {message}")]
+    ConfigFile { message: String },
+    #[error(transparent)]
+    Collect(#[from] CollectError),
+    /// An S3 call on the report bucket failed.
+    #[error("s3:{operation} on s3://{bucket}/{key} failed: {message}")]
+    S3 {
+        operation: &'static str,
+        bucket: String,
+        key: String,
+        message: String,
+    },
+    /// The reports were being read or written when the invocation's deadline came.
+    #[error(
+        "the reports were not stored {}s before the invocation's deadline; raise the function's \
+         timeout or scan fewer regions",
+        WRITE_CUTOFF.as_secs()
+    )]
+    WriteDeadline,
+    /// The scan could not read everything. Its reports were written (see the summary).
+    #[error("{}", incomplete_message(.0))]
+    Incomplete(Box<JobSummary>),
+}
+
+fn incomplete_message(summary: &JobSummary) -> String {
+    let codes: Vec<String> = summary
+        .coverage_errors
+        .by_code
+        .iter()
+        .map(|(code, n)| format!("{code} x{n}"))
+        .collect();
+    format!(
+        "incomplete scan: {} API call(s) failed ({}) and {} rule evaluation(s) were skipped; \
+         {} finding(s), {} new; reports at s3://{}/{} (coverage.errors lists the failures)",
+        summary.coverage_errors.count,
+        if codes.is_empty() {
+            "none".to_owned()
+        } else {
+            codes.join(", ")
+        },
+        summary.not_evaluated,
+        summary.findings.total,
+        summary.new_findings.count,
+        summary.reports.bucket,
+        summary.reports.json
+    )
+}
+
+impl JobError {
+    /// The `errorType` Lambda reports: what kind of fix the failure needs.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            JobError::Env { .. } | JobError::ConfigFile { .. } | JobError::Collect(_) => {
+                "vpcaudit.Configuration"
+            }
+            JobError::S3 { .. } | JobError::WriteDeadline => "vpcaudit.ReportStorage",
+            JobError::Incomplete(_) => "vpcaudit.IncompleteScan",
+        }
+    }
+}
+
+impl From<JobError> for Diagnostic {
+    fn from(error: JobError) -> Diagnostic {
+        Diagnostic {
+            error_type: error.error_type().to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// Sets up JSON log lines on stdout, at `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else `info`.
+pub fn init_logging() {
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_default();
+    let filter = tracing_subscriber::EnvFilter::builder()
+        .with_default_directive(tracing::level_filters::LevelFilter::INFO.into())
+        .parse_lossy(level.to_ascii_lowercase());
+    // Another subscriber (a test's) may already be set: keep it.
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_target(false)
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout)
+        .try_init();
+}
+
+/// The Lambda handler: settings from the environment, then [`invoke`].
+pub async fn handler(event: LambdaEvent<JobEvent>) -> Result<JobSummary, JobError> {
+    match JobConfig::from_env() {
+        Ok(config) => invoke(&config, event).await,
+        Err(error) => {
+            log_failure(&error);
+            Err(error)
+        }
+    }
+}
+
+/// Runs one invocation with these settings. Ok: the reports are written and the scan was
+/// complete (status `clean` or `findings`). An incomplete scan is an error that carries the
+/// summary, returned after its reports are written.
+pub async fn invoke(
+    config: &JobConfig,
+    event: LambdaEvent<JobEvent>,
+) -> Result<JobSummary, JobError> {
+    let (payload, context) = event.into_parts();
+    log_event(&payload, &context);
+    let result = run(config, &context).await.and_then(|summary| {
+        if summary.incomplete {
+            Err(JobError::Incomplete(Box::new(summary)))
+        } else {
+            Ok(summary)
+        }
+    });
+    match &result {
+        Ok(summary) => info!(
+            status = summary.status.as_str(),
+            findings = summary.findings.total,
+            at_or_above_fail_on = summary.findings.at_or_above_fail_on,
+            new_findings = summary.new_findings.count,
+            report = %summary.reports.json,
+            summary = %serde_json::to_string(summary).unwrap_or_default(),
+            "audit finished"
+        ),
+        Err(error) => log_failure(error),
+    }
+    result
+}
+
+fn log_event(payload: &JobEvent, context: &Context) {
+    match payload {
+        JobEvent::EventBridge(event) => info!(
+            request_id = %context.request_id,
+            source = %event.source,
+            detail_type = %event.detail_type,
+            event_id = event.id.as_deref().unwrap_or(""),
+            event_time = %event.time.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            "audit invoked by EventBridge"
+        ),
+        // A manual event's payload is not logged: it could hold anything.
+        JobEvent::Other(_) => info!(request_id = %context.request_id, "audit invoked manually"),
+    }
+}
+
+fn log_failure(error: &JobError) {
+    match error {
+        JobError::Incomplete(summary) => error!(
+            error_type = error.error_type(),
+            error = %error,
+            summary = %serde_json::to_string(summary).unwrap_or_default(),
+            "audit incomplete"
+        ),
+        _ => error!(error_type = error.error_type(), error = %error, "audit failed"),
+    }
+}
+
+async fn run(config: &JobConfig, context: &Context) -> Result<JobSummary, JobError> {
+    let started = Utc::now();
+    let deadlines = Deadlines::from_context(context);
+    let s3 = s3_client(config).await;
+    info!(
+        bucket = %config.bucket,
+        prefix = %config.prefix,
+        regions = %config.regions.join(","),
+        accounts_by_role = config.role_arns.len(),
+        seconds_to_scan = deadlines
+            .scan
+            .map(|d| d.saturating_duration_since(Instant::now()).as_secs()),
+        "audit starting"
+    );
+
+    // Fail fast, before a scan that could take minutes.
+    s3.head_bucket()
+        .bucket(&config.bucket)
+        .send()
+        .await
+        .map_err(|e| s3_error("HeadBucket", &config.bucket, "", &e))?;
+    let audit_config = match &config.config {
+        Some(source) => load_audit_config(source, &s3).await?,
+        None => Config::default(),
+    };
+
+    let snapshot = scan(config, deadlines.scan, context, started).await?;
+    let report = build_report(&snapshot, &audit_config);
+    log_coverage_errors(&report);
+    let account = key_account(report.account.as_deref(), &context.invoked_function_arn);
+    let scope = match report.regions.as_slice() {
+        [region] => region.clone(),
+        _ => "multi".to_owned(),
+    };
+    let base = format!("{}/{account}/{scope}", config.prefix);
+    let stamp = started.format("%Y%m%dT%H%M%SZ");
+    let keys = ReportKeys {
+        bucket: config.bucket.clone(),
+        json: format!("{base}/{stamp}/report.json"),
+        sarif: format!("{base}/{stamp}/report.sarif"),
+        latest: format!("{base}/latest.json"),
+        latest_updated: false,
+    };
+
+    let json = report.to_json();
+    let sarif = report::sarif::render(&report, &SarifOptions::default());
+    let complete = report.summary.complete;
+    // Everything left talks to S3, within the time kept for it.
+    let store = async {
+        // The previous latest.json is read before anything is written over it.
+        let previous = read_previous(&s3, &config.bucket, &keys.latest).await?;
+        let summary = summarize(&report, config, &account, previous, keys.clone());
+        let (json_written, sarif_written) = futures::join!(
+            put(
+                &s3,
+                &config.bucket,
+                &keys.json,
+                json.clone(),
+                "application/json"
+            ),
+            put(
+                &s3,
+                &config.bucket,
+                &keys.sarif,
+                sarif,
+                "application/sarif+json"
+            ),
+        );
+        json_written?;
+        sarif_written?;
+        if complete {
+            put(&s3, &config.bucket, &keys.latest, json, "application/json").await?;
+        }
+        Ok::<JobSummary, JobError>(summary)
+    };
+    let mut summary = match deadlines.writes {
+        Some(at) => tokio::time::timeout_at(at, store)
+            .await
+            .map_err(|_| JobError::WriteDeadline)??,
+        None => store.await?,
+    };
+    summary.reports.latest_updated = complete;
+    Ok(summary)
+}
+
+/// Logs the failed API calls (the first [`COVERAGE_ERRORS_LOGGED`]; the report has them all).
+fn log_coverage_errors(report: &Report) {
+    let errors = &report.coverage.errors;
+    for e in errors.iter().take(COVERAGE_ERRORS_LOGGED) {
+        warn!(
+            service = %e.service,
+            operation = %e.operation,
+            account = e.account.as_deref().unwrap_or(""),
+            region = e.region.as_deref().unwrap_or(""),
+            code = e.code.as_deref().unwrap_or(""),
+            error = %e.error,
+            "API call failed: its data is unknown"
+        );
+    }
+    if errors.len() > COVERAGE_ERRORS_LOGGED {
+        warn!(
+            more = errors.len() - COVERAGE_ERRORS_LOGGED,
+            "more API calls failed; coverage.errors in report.json lists them all"
+        );
+    }
+}
+
+/// Collection events as JSON log records: steps at debug, warnings at warn. The report's
+/// coverage has every failure; these are for the person reading the logs.
+pub(crate) struct LogEvents;
+
+impl Observer for LogEvents {
+    fn on_event(&self, event: Event) {
+        match event {
+            Event::Info(message) => tracing::debug!(message = %message, "collection"),
+            Event::Warning(message) => warn!(message = %message, "collection warning"),
+            Event::DatasetRead {
+                account,
+                region,
+                dataset,
+                outcome,
+            } => tracing::debug!(
+                account = %account,
+                region = %region,
+                dataset = %dataset,
+                resources = outcome.ok(),
+                "dataset read"
+            ),
+            Event::ScopesExpected(_)
+            | Event::ScopeStarted { .. }
+            | Event::ScopeFinished { .. }
+            | Event::Finished => {}
+        }
+    }
+}
+
+/// Rules, then the configured suppressions: the pipeline `vpcaudit scan` runs.
+fn build_report(snapshot: &vpcaudit_core::snapshot::Snapshot, config: &Config) -> Report {
+    let report = pipeline::audit(snapshot, config, None, Utc::now().date_naive());
+    for warning in pipeline::suppression_warnings(&report) {
+        warn!(message = %warning, "suppression");
+    }
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deadline::abandoned;
+    use crate::store::{Previous, function_account};
+    use vpcaudit_core::snapshot::Dataset;
+
+    #[test]
+    fn function_account_comes_from_the_arn() {
+        assert_eq!(
+            function_account("arn:aws:lambda:eu-west-1:123456789012:function:vpcaudit"),
+            Some("123456789012".to_owned())
+        );
+        assert_eq!(function_account(""), None);
+        assert_eq!(key_account(None, ""), "unknown");
+        assert_eq!(key_account(Some("111122223333"), ""), "111122223333");
+    }
+
+    #[test]
+    fn an_abandoned_collection_reports_every_dataset_as_unread() {
+        let regions = ["eu-west-1".to_owned(), "us-east-1".to_owned()];
+        let snapshot = abandoned(&regions, Some("123456789012".to_owned()), Utc::now());
+        let report = build_report(&snapshot, &Config::default());
+        assert!(!report.summary.complete);
+        assert!(report.findings.is_empty());
+        assert_eq!(
+            report.coverage.errors.len(),
+            regions.len() * Dataset::ALL.len()
+        );
+        assert!(
+            report
+                .coverage
+                .errors
+                .iter()
+                .all(|e| e.code.as_deref() == Some(DEADLINE_EXCEEDED))
+        );
+        // Every rule is listed as not evaluated rather than passing.
+        assert!(!report.coverage.not_evaluated.is_empty());
+        let summary = summarize(
+            &report,
+            &JobConfig {
+                regions: regions.to_vec(),
+                bucket: "reports".to_owned(),
+                prefix: DEFAULT_PREFIX.to_owned(),
+                fail_on: Some(DEFAULT_FAIL_ON),
+                role_arns: Vec::new(),
+                config: None,
+                endpoint_url: None,
+            },
+            "123456789012",
+            Previous::None,
+            ReportKeys {
+                bucket: "reports".to_owned(),
+                json: "j".to_owned(),
+                sarif: "s".to_owned(),
+                latest: "l".to_owned(),
+                latest_updated: false,
+            },
+        );
+        assert_eq!(summary.status, JobStatus::Incomplete);
+        assert_eq!(
+            summary.coverage_errors.by_code.get(DEADLINE_EXCEEDED),
+            Some(&(regions.len() * Dataset::ALL.len()))
+        );
+        let unread = regions.len() * Dataset::ALL.len();
+        assert!(
+            JobError::Incomplete(Box::new(summary))
+                .to_string()
+                .starts_with(&format!(
+                    "incomplete scan: {unread} API call(s) failed (DeadlineExceeded x{unread})"
+                ))
+        );
+    }
+
+    #[test]
+    fn regions_prefixes_and_arns_are_checked() {
+        for ok in [
+            "us-east-1",
+            "us-gov-west-1",
+            "eu-central-2",
+            "ap-southeast-4",
+        ] {
+            assert!(check_region(ok).is_ok(), "{ok}");
+        }
+        for bad in ["us-east", "US-EAST-1", "useast1", "us-east-1a", "-1"] {
+            assert!(check_region(bad).is_err(), "{bad}");
+        }
+        assert_eq!(check_prefix("/audits/vpc/").as_deref(), Ok("audits/vpc"));
+        assert!(check_prefix("a//b").is_err());
+        assert!(check_prefix("a/../b").is_err());
+        assert!(check_role_arn("arn:aws:iam::123456789012:role/vpcaudit-read").is_ok());
+        assert!(check_role_arn("arn:aws:iam::123456789012:user/x").is_err());
+    }
+}
