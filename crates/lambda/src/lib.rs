@@ -12,9 +12,12 @@
 //!    coverage error, so a slow scan produces an incomplete report, not a killed invocation;
 //! 5. reads the previous `latest.json` to tell new findings (by fingerprint) from known ones;
 //! 6. writes `report.json` and `report.sarif` under
-//!    `<prefix>/<account>/<region|multi>/<timestamp>/`, then `latest.json` when the scan was
-//!    complete (an incomplete report is never the baseline of the next run: what it could not
-//!    read would come back as "new");
+//!    `<prefix>/<account>/<region|multi>/<YYYYMMDDTHHMMSS.mmmZ>-<request id>/`, never over an
+//!    existing object (S3 conditional writes), then `latest.json` when the scan was complete
+//!    (an incomplete report is never the baseline of the next run: what it could not read
+//!    would come back as "new") and `latest.json` does not already hold a run that started
+//!    later. That update is conditional on the version read, so concurrent runs cannot lose
+//!    the newer baseline;
 //! 7. returns a [`JobSummary`]. Findings do not fail the invocation (status `findings`); an
 //!    incomplete scan does, after its reports are written, so the error alarm fires.
 //!
@@ -27,7 +30,7 @@ mod store;
 mod summary;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -42,7 +45,9 @@ use vpcaudit_core::report::{self, Report};
 pub use deadline::SAFETY_MARGIN;
 use deadline::{Deadlines, WRITE_CUTOFF, scan};
 pub use settings::*;
-use store::{key_account, put, read_previous, s3_client, s3_error};
+use store::{
+    LatestUpdate, RunName, key_account, put_new, read_latest, s3_client, s3_error, update_latest,
+};
 pub use summary::*;
 /// The coverage error code of data that was not read because time ran out.
 pub use vpcaudit_collect::DEADLINE_EXCEEDED;
@@ -88,6 +93,22 @@ pub enum JobError {
         WRITE_CUTOFF.as_secs()
     )]
     WriteDeadline,
+    /// A report's key already held an object: another run used the same run folder.
+    #[error(
+        "s3://{bucket}/{key} already exists (S3 refused the write with If-None-Match: *): \
+         another run used the same run folder; reports are never overwritten"
+    )]
+    ReportExists { bucket: String, key: String },
+    /// `latest.json` kept changing between this run's reads and its conditional writes.
+    #[error(
+        "s3://{bucket}/{key} was changed by another writer each of the {attempts} times this \
+         run tried to update it; it was left as it is (this run's reports are written)"
+    )]
+    LatestContention {
+        bucket: String,
+        key: String,
+        attempts: usize,
+    },
     /// The scan could not read everything. Its reports were written (see the summary).
     #[error("{}", incomplete_message(.0))]
     Incomplete(Box<JobSummary>),
@@ -124,7 +145,10 @@ impl JobError {
             JobError::Env { .. } | JobError::ConfigFile { .. } | JobError::Collect(_) => {
                 "vpcaudit.Configuration"
             }
-            JobError::S3 { .. } | JobError::WriteDeadline => "vpcaudit.ReportStorage",
+            JobError::S3 { .. }
+            | JobError::WriteDeadline
+            | JobError::ReportExists { .. }
+            | JobError::LatestContention { .. } => "vpcaudit.ReportStorage",
             JobError::Incomplete(_) => "vpcaudit.IncompleteScan",
         }
     }
@@ -170,16 +194,26 @@ pub async fn handler(event: LambdaEvent<JobEvent>) -> Result<JobSummary, JobErro
     }
 }
 
-/// Runs one invocation with these settings. Ok: the reports are written and the scan was
-/// complete (status `clean` or `findings`). An incomplete scan is an error that carries the
-/// summary, returned after its reports are written.
+/// Runs one invocation with these settings, starting now. Ok: the reports are written and
+/// the scan was complete (status `clean` or `findings`). An incomplete scan is an error that
+/// carries the summary, returned after its reports are written.
 pub async fn invoke(
     config: &JobConfig,
     event: LambdaEvent<JobEvent>,
 ) -> Result<JobSummary, JobError> {
+    invoke_at(config, event, Utc::now()).await
+}
+
+/// [`invoke`] with the run's start time given: it names the run's folder and orders the run
+/// against the one in `latest.json`. Tests give two invocations the same one.
+pub async fn invoke_at(
+    config: &JobConfig,
+    event: LambdaEvent<JobEvent>,
+    started: DateTime<Utc>,
+) -> Result<JobSummary, JobError> {
     let (payload, context) = event.into_parts();
     log_event(&payload, &context);
-    let result = run(config, &context).await.and_then(|summary| {
+    let result = run(config, &context, started).await.and_then(|summary| {
         if summary.incomplete {
             Err(JobError::Incomplete(Box::new(summary)))
         } else {
@@ -228,8 +262,11 @@ fn log_failure(error: &JobError) {
     }
 }
 
-async fn run(config: &JobConfig, context: &Context) -> Result<JobSummary, JobError> {
-    let started = Utc::now();
+async fn run(
+    config: &JobConfig,
+    context: &Context,
+    started: DateTime<Utc>,
+) -> Result<JobSummary, JobError> {
     let deadlines = Deadlines::from_context(context);
     let s3 = s3_client(config).await;
     info!(
@@ -263,13 +300,15 @@ async fn run(config: &JobConfig, context: &Context) -> Result<JobSummary, JobErr
         _ => "multi".to_owned(),
     };
     let base = format!("{}/{account}/{scope}", config.prefix);
-    let stamp = started.format("%Y%m%dT%H%M%SZ");
+    let run_name = RunName::new(started, &context.request_id);
+    let folder = run_name.folder();
     let keys = ReportKeys {
         bucket: config.bucket.clone(),
-        json: format!("{base}/{stamp}/report.json"),
-        sarif: format!("{base}/{stamp}/report.sarif"),
+        json: format!("{base}/{folder}/report.json"),
+        sarif: format!("{base}/{folder}/report.sarif"),
         latest: format!("{base}/latest.json"),
         latest_updated: false,
+        latest_run: None,
     };
 
     let json = report.to_json();
@@ -277,18 +316,19 @@ async fn run(config: &JobConfig, context: &Context) -> Result<JobSummary, JobErr
     let complete = report.summary.complete;
     // Everything left talks to S3, within the time kept for it.
     let store = async {
-        // The previous latest.json is read before anything is written over it.
-        let previous = read_previous(&s3, &config.bucket, &keys.latest).await?;
-        let summary = summarize(&report, config, &account, previous, keys.clone());
+        // The previous latest.json is read before anything is written over it; its version
+        // is the condition of the update.
+        let latest = read_latest(&s3, &config.bucket, &keys.latest).await?;
+        let mut summary = summarize(&report, config, &account, latest.previous, keys.clone());
         let (json_written, sarif_written) = futures::join!(
-            put(
+            put_new(
                 &s3,
                 &config.bucket,
                 &keys.json,
                 json.clone(),
                 "application/json"
             ),
-            put(
+            put_new(
                 &s3,
                 &config.bucket,
                 &keys.sarif,
@@ -299,18 +339,29 @@ async fn run(config: &JobConfig, context: &Context) -> Result<JobSummary, JobErr
         json_written?;
         sarif_written?;
         if complete {
-            put(&s3, &config.bucket, &keys.latest, json, "application/json").await?;
+            let update = update_latest(
+                &s3,
+                &config.bucket,
+                &keys.latest,
+                &run_name,
+                json,
+                latest.version,
+            )
+            .await?;
+            summary.reports.latest_updated = update == LatestUpdate::Updated;
+            summary.reports.latest_run = Some(match update {
+                LatestUpdate::Updated => folder,
+                LatestUpdate::KeptNewer(run) => run.folder(),
+            });
         }
         Ok::<JobSummary, JobError>(summary)
     };
-    let mut summary = match deadlines.writes {
+    match deadlines.writes {
         Some(at) => tokio::time::timeout_at(at, store)
             .await
-            .map_err(|_| JobError::WriteDeadline)??,
-        None => store.await?,
-    };
-    summary.reports.latest_updated = complete;
-    Ok(summary)
+            .map_err(|_| JobError::WriteDeadline)?,
+        None => store.await,
+    }
 }
 
 /// Logs the failed API calls (the first [`COVERAGE_ERRORS_LOGGED`]; the report has them all).
@@ -430,6 +481,7 @@ mod tests {
                 sarif: "s".to_owned(),
                 latest: "l".to_owned(),
                 latest_updated: false,
+                latest_run: None,
             },
         );
         assert_eq!(summary.status, JobStatus::Incomplete);

@@ -107,8 +107,13 @@ pub struct ReportKeys {
     pub json: String,
     pub sarif: String,
     pub latest: String,
-    /// Whether `latest` now holds this run's report (only complete scans replace it).
+    /// Whether `latest` now holds this run's report. Only complete scans replace it, and
+    /// only when it does not hold a run that started later.
     pub latest_updated: bool,
+    /// The run whose report `latest` holds after a complete scan: this run's folder name, or
+    /// the later run's that it was kept for. None after an incomplete scan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_run: Option<String>,
 }
 
 pub(crate) fn summarize(

@@ -20,6 +20,7 @@ use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
 use vpcaudit_lambda::{
     self, DEADLINE_EXCEEDED, JobConfig, JobError, JobEvent, JobStatus, JobSummary, SAFETY_MARGIN,
+    invoke_at,
 };
 use vpcaudit_testkit::moto as common;
 
@@ -112,10 +113,12 @@ fn now_ms() -> u64 {
     .expect("milliseconds fit u64")
 }
 
+const CONTEXT_REQUEST_ID: &str = "6bc28136-4ab1-4d84-9c4b-7b4e7a0c2f11";
+
 /// An invocation context whose deadline is `remaining` from now.
 fn context(remaining: Duration) -> Context {
     let mut context = Context::default();
-    context.request_id = "6bc28136-4ab1-4d84-9c4b-7b4e7a0c2f11".to_owned();
+    context.request_id = CONTEXT_REQUEST_ID.to_owned();
     context.invoked_function_arn = FUNCTION_ARN.to_owned();
     context.deadline = now_ms() + u64::try_from(remaining.as_millis()).expect("fits");
     context
@@ -210,28 +213,31 @@ async fn open_ssh_to_the_world(moto: &MotoServer, group_id: &str) {
         .expect("authorize tcp/22 from 0.0.0.0/0");
 }
 
-/// Waits for the next second, so two runs get different timestamps (keys have seconds).
-async fn next_second() {
-    let ms = now_ms() % 1000;
-    tokio::time::sleep(Duration::from_millis(1000 - ms + 20)).await;
+/// Waits a little, so two runs with the same request id start in different milliseconds.
+async fn next_millisecond() {
+    tokio::time::sleep(Duration::from_millis(5)).await;
 }
 
-/// `vpcaudit/123456789012/us-east-1/<YYYYMMDDTHHMMSSZ>/<file>`
-fn assert_report_key(key: &str, file: &str) {
+/// `vpcaudit/123456789012/us-east-1/<YYYYMMDDTHHMMSS.mmmZ>-<request id>/<file>`
+fn assert_report_key(key: &str, request_id: &str, file: &str) {
     let parts: Vec<&str> = key.split('/').collect();
     assert_eq!(parts.len(), 5, "{key}");
     assert_eq!(parts[..3], ["vpcaudit", ACCOUNT, REGION], "{key}");
-    let stamp = parts[3].as_bytes();
+    let (stamp, id) = parts[3].split_once('-').expect("stamp-id");
+    let stamp = stamp.as_bytes();
     assert!(
-        stamp.len() == 16
+        stamp.len() == 20
             && stamp[8] == b'T'
-            && stamp[15] == b'Z'
+            && stamp[15] == b'.'
+            && stamp[19] == b'Z'
             && stamp[..8]
                 .iter()
                 .chain(&stamp[9..15])
+                .chain(&stamp[16..19])
                 .all(u8::is_ascii_digit),
-        "timestamp segment of {key}"
+        "timestamp of the run folder in {key}"
     );
+    assert_eq!(id, request_id, "{key}");
     assert_eq!(parts[4], file, "{key}");
 }
 
@@ -296,8 +302,8 @@ async fn scheduled_runs_store_reports_and_tell_new_findings() {
     assert_eq!(first.account, ACCOUNT);
     assert_eq!(first.regions, [REGION]);
     assert_eq!(first.coverage_errors.count, 0, "{first:#?}");
-    assert_report_key(&first.reports.json, "report.json");
-    assert_report_key(&first.reports.sarif, "report.sarif");
+    assert_report_key(&first.reports.json, CONTEXT_REQUEST_ID, "report.json");
+    assert_report_key(&first.reports.sarif, CONTEXT_REQUEST_ID, "report.sarif");
     assert_eq!(
         first.reports.latest,
         format!("vpcaudit/{ACCOUNT}/{REGION}/latest.json")
@@ -333,7 +339,7 @@ async fn scheduled_runs_store_reports_and_tell_new_findings() {
     // the second run reports it, and only it, as new.
     let app_sg = seed.id("good.app-sg").to_owned();
     open_ssh_to_the_world(&moto, &app_sg).await;
-    next_second().await;
+    next_millisecond().await;
     let event = LambdaEvent::new(scheduled_event(), context(Duration::from_secs(300)));
     let second = vpcaudit_lambda::invoke(&config, event)
         .await
@@ -375,7 +381,7 @@ async fn scheduled_runs_store_reports_and_tell_new_findings() {
     );
 
     // A third run with nothing changed has nothing new.
-    next_second().await;
+    next_millisecond().await;
     let event = LambdaEvent::new(
         JobEvent::Other(json!({})),
         context(Duration::from_secs(300)),
@@ -385,6 +391,169 @@ async fn scheduled_runs_store_reports_and_tell_new_findings() {
         .expect("a manual run succeeds");
     assert_eq!(third.new_findings.count, 0, "{third:#?}");
     assert_eq!(third.findings.total, second.findings.total);
+}
+
+/// The run folder of a report key: `…/<folder>/report.json` → `<folder>`.
+fn folder_of(key: &str) -> &str {
+    key.rsplit('/').nth(1).expect("a report key has a folder")
+}
+
+/// The run named in latest.json's metadata.
+async fn latest_run(s3: &aws_sdk_s3::Client, key: &str) -> Option<String> {
+    s3.head_object()
+        .bucket(BUCKET)
+        .key(key)
+        .send()
+        .await
+        .expect("latest.json exists")
+        .metadata()
+        .and_then(|m| m.get("vpcaudit-run").cloned())
+}
+
+/// A scheduled run and a manual one (or a retry) that start in the same millisecond: each
+/// keeps its own reports, and latest.json ends as the later run's (same start: the greater
+/// request id), whichever finishes last.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_that_start_together_keep_their_reports_and_the_later_baseline() {
+    hermetic();
+    let moto = MotoServer::start();
+    let seed = moto.seed(&["good"]);
+    let s3 = s3_client(&moto).await;
+    create_bucket(&s3).await;
+    let config = job_config(&moto, &[]);
+    let invocation = |request_id: &str| {
+        let mut context = context(Duration::from_secs(300));
+        context.request_id = request_id.to_owned();
+        LambdaEvent::new(scheduled_event(), context)
+    };
+    const A: &str = "aaaaaaaa-0000-4000-8000-000000000001";
+    const B: &str = "bbbbbbbb-0000-4000-8000-000000000002";
+    const C: &str = "cccccccc-0000-4000-8000-000000000003";
+    const D: &str = "00000000-0000-4000-8000-000000000004";
+    let latest = format!("vpcaudit/{ACCOUNT}/{REGION}/latest.json");
+
+    // A and B at once, with the same start time: both read "no latest.json", both write
+    // their reports, both try to create latest.json; the loser reads it again and decides.
+    let started = chrono::Utc::now();
+    // Spawned: each invocation's future is large, and two on the test's stack overflow it.
+    let spawn = |request_id: &str| {
+        let (config, event) = (config.clone(), invocation(request_id));
+        tokio::spawn(async move { invoke_at(&config, event, started).await })
+    };
+    let (a, b) = (spawn(A), spawn(B));
+    let (a, b) = (
+        a.await.expect("run A joins").expect("run A"),
+        b.await.expect("run B joins").expect("run B"),
+    );
+    assert_report_key(&a.reports.json, A, "report.json");
+    assert_report_key(&b.reports.json, B, "report.json");
+    assert_eq!(
+        folder_of(&a.reports.json)[..20],
+        folder_of(&b.reports.json)[..20]
+    );
+    assert_eq!(
+        keys(&s3).await,
+        BTreeSet::from([
+            a.reports.json.clone(),
+            a.reports.sarif.clone(),
+            b.reports.json.clone(),
+            b.reports.sarif.clone(),
+            latest.clone(),
+        ]),
+        "both runs' reports, one latest"
+    );
+    let b_folder = folder_of(&b.reports.json).to_owned();
+    assert!(b.reports.latest_updated, "{b:#?}");
+    assert_eq!(b.reports.latest_run.as_deref(), Some(b_folder.as_str()));
+    assert_eq!(
+        latest_run(&s3, &latest).await.as_deref(),
+        Some(b_folder.as_str())
+    );
+    let b_text = get(&s3, &b.reports.json).await.expect("B's report");
+    assert_eq!(get(&s3, &latest).await.as_deref(), Some(b_text.as_str()));
+
+    // SSH opened to the world, so the next reports differ from B's. A2 starts with A and B
+    // but orders before B (request id `aaaa…` < `bbbb…`): finishing last, it must not replace
+    // B's baseline.
+    let app_sg = seed.id("good.app-sg").to_owned();
+    open_ssh_to_the_world(&moto, &app_sg).await;
+    const A2: &str = "aaaaaaaa-0000-4000-8000-000000000009";
+    let a2 = invoke_at(&config, invocation(A2), started)
+        .await
+        .expect("run A2");
+    assert!(!a2.incomplete);
+    assert!(!a2.reports.latest_updated, "{a2:#?}");
+    assert_eq!(a2.reports.latest_run.as_deref(), Some(b_folder.as_str()));
+    assert_eq!(get(&s3, &latest).await.as_deref(), Some(b_text.as_str()));
+    // It still compared with B's baseline: the open SSH is new.
+    assert_eq!(a2.new_findings.count, 1, "{a2:#?}");
+    assert!(get(&s3, &a2.reports.json).await.is_some());
+
+    // The twin: C, same start, ordered after B, replaces it.
+    let c = invoke_at(&config, invocation(C), started)
+        .await
+        .expect("run C");
+    let c_folder = folder_of(&c.reports.json).to_owned();
+    assert!(c.reports.latest_updated, "{c:#?}");
+    assert_eq!(c.reports.latest_run.as_deref(), Some(c_folder.as_str()));
+    let c_text = get(&s3, &c.reports.json).await.expect("C's report");
+    assert_ne!(c_text, b_text);
+    assert_eq!(get(&s3, &latest).await.as_deref(), Some(c_text.as_str()));
+    assert_eq!(
+        latest_run(&s3, &latest).await.as_deref(),
+        Some(c_folder.as_str())
+    );
+    // Listing order is run order.
+    let folders: Vec<String> = keys(&s3)
+        .await
+        .iter()
+        .filter(|k| k.ends_with("/report.json"))
+        .map(|k| folder_of(k).to_owned())
+        .collect();
+    assert_eq!(
+        folders,
+        [
+            folder_of(&a.reports.json),
+            folder_of(&a2.reports.json),
+            &b_folder,
+            &c_folder
+        ]
+    );
+
+    // The same run again (same request id, same start): its folder is taken, and the
+    // reports there are not overwritten.
+    let error = invoke_at(&config, invocation(C), started)
+        .await
+        .expect_err("a taken run folder fails the invocation");
+    let message = error.to_string();
+    assert!(
+        matches!(&error, JobError::ReportExists { key, .. } if folder_of(key) == c_folder),
+        "{error:?}"
+    );
+    assert!(
+        message.contains(&c_folder) && message.contains("already exists"),
+        "{message}"
+    );
+    assert_eq!(Diagnostic::from(error).error_type, "vpcaudit.ReportStorage");
+    assert_eq!(
+        get(&s3, &c.reports.json).await.as_deref(),
+        Some(c_text.as_str())
+    );
+    assert_eq!(get(&s3, &latest).await.as_deref(), Some(c_text.as_str()));
+
+    // A later start time orders after every run of the earlier millisecond, whatever its id.
+    let d = invoke_at(
+        &config,
+        invocation(D),
+        started + chrono::Duration::milliseconds(1),
+    )
+    .await
+    .expect("run D");
+    assert!(d.reports.latest_updated, "{d:#?}");
+    assert_eq!(
+        latest_run(&s3, &latest).await.as_deref(),
+        Some(folder_of(&d.reports.json))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -432,7 +601,7 @@ async fn a_near_deadline_invocation_writes_an_incomplete_report() {
     assert_eq!(diagnostic.error_type, "vpcaudit.IncompleteScan");
 
     // The reports are there, marked incomplete; latest.json is not replaced by them.
-    assert_report_key(&summary.reports.json, "report.json");
+    assert_report_key(&summary.reports.json, CONTEXT_REQUEST_ID, "report.json");
     let report = parse_report(&get(&s3, &summary.reports.json).await.expect("report.json"));
     assert_eq!(report["summary"]["complete"], false, "{report:#}");
     let errors = report["coverage"]["errors"].as_array().expect("errors");
@@ -928,7 +1097,7 @@ fn the_lambda_binary_answers_the_runtime_api_with_json_logs() {
         "SG001 and SG003: {summary:#}"
     );
     let json_key = summary["reports"]["json"].as_str().expect("json key");
-    assert_report_key(json_key, "report.json");
+    assert_report_key(json_key, REQUEST_ID, "report.json");
     let logs = json_logs(&lines);
     assert!(
         logs.iter().any(|l| l["message"] == "audit finished"
