@@ -274,7 +274,11 @@ fn main() -> ExitCode {
         },
     };
     let status = result.unwrap_or_else(|error| {
-        eprintln!("vpcaudit: error: {error}");
+        // Errors quote files and AWS answers: print them inert.
+        eprintln!(
+            "vpcaudit: error: {}",
+            vpcaudit_core::inert::inert_lines(&error.to_string())
+        );
         error.exit_status()
     });
     // Exit codes are 0..=3, always representable.

@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod baseline;
 pub mod config;
 pub mod finding;
+pub mod inert;
 pub mod model;
 pub mod pipeline;
 pub mod report;

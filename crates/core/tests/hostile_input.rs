@@ -222,3 +222,111 @@ mod fail_closed {
         );
     }
 }
+
+mod no_injection {
+    use std::path::Path;
+
+    use serde_json::Value;
+    use vpcaudit_core::config::Config;
+    use vpcaudit_core::inert::is_hazard;
+    use vpcaudit_core::report::{markdown, sarif, table};
+    use vpcaudit_core::snapshot::Snapshot;
+
+    /// Clears the screen, homes the cursor, prints a fake verdict in green, sets the window
+    /// title, reverses the text direction, and tries Markdown and HTML.
+    const HOSTILE: &str = "web\u{1b}[2J\u{1b}[H\u{1b}[32mNo findings. All clear\u{1b}[0m\u{9b}2J\u{1b}]0;pwned\u{7}\u{202e}gnp.exe\r\n<img src=x onerror=alert(1)>**[click](https://evil.example)**|x";
+
+    fn report_with_hostile_names() -> vpcaudit_core::report::Report {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/acme-small.json");
+        let text = std::fs::read_to_string(&path).expect("fixture");
+        let mut value: Value = serde_json::from_str(&text).expect("json");
+        fn spoil(value: &mut Value) {
+            match value {
+                Value::Object(map) => {
+                    for (key, inner) in map.iter_mut() {
+                        if key == "Name" && inner.is_string() {
+                            *inner = Value::String(HOSTILE.to_owned());
+                        } else {
+                            spoil(inner);
+                        }
+                    }
+                }
+                Value::Array(items) => items.iter_mut().for_each(spoil),
+                _ => {}
+            }
+        }
+        spoil(&mut value);
+        let snapshot =
+            Snapshot::from_json(&value.to_string(), Path::new("hostile.json")).expect("loads");
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
+        let report = vpcaudit_core::pipeline::audit(&snapshot, &Config::default(), None, today);
+        assert!(
+            report
+                .findings
+                .iter()
+                .any(|f| f.resource.name.as_deref() == Some(HOSTILE)),
+            "the fixture must put the hostile name in a finding"
+        );
+        report
+    }
+
+    fn assert_inert(format: &str, output: &str) {
+        let hazard = output.chars().find(|&c| is_hazard(c) && c != '\n');
+        assert_eq!(
+            hazard, None,
+            "{format} output carries a raw control character"
+        );
+        assert!(
+            !output.contains("\nNo findings. All clear"),
+            "{format}: injected line"
+        );
+    }
+
+    #[test]
+    fn a_hostile_name_tag_is_inert_in_the_table() {
+        let output = table::render(&report_with_hostile_names());
+        assert_inert("table", &output);
+        assert!(
+            output.contains("\\u{1b}[2J"),
+            "the escape is shown, not obeyed"
+        );
+    }
+
+    #[test]
+    fn a_hostile_name_tag_is_inert_and_escaped_in_markdown() {
+        let output = markdown::render(&report_with_hostile_names());
+        assert_inert("markdown", &output);
+        assert!(!output.contains("<img"), "raw HTML passed through");
+        assert!(!output.contains("**[click]"), "raw Markdown passed through");
+        assert!(output.contains("&lt;img"), "{output}");
+    }
+
+    #[test]
+    fn a_hostile_name_tag_is_inert_in_sarif_messages() {
+        let output = sarif::render(&report_with_hostile_names(), &Default::default());
+        let log: Value = serde_json::from_str(&output).expect("sarif json");
+        let mut texts = Vec::new();
+        fn messages<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+            match value {
+                Value::Object(map) => {
+                    if let Some(Value::String(text)) =
+                        map.get("message").and_then(|m| m.get("text"))
+                    {
+                        out.push(text);
+                    }
+                    map.values().for_each(|v| messages(v, out));
+                }
+                Value::Array(items) => items.iter().for_each(|v| messages(v, out)),
+                _ => {}
+            }
+        }
+        messages(&log, &mut texts);
+        assert!(
+            texts.iter().any(|t| t.contains("pwned")),
+            "the name is quoted"
+        );
+        for text in texts {
+            assert_inert("sarif message", text);
+        }
+    }
+}
