@@ -135,7 +135,8 @@ mod fail_closed {
 
     #[test]
     fn unknown_keys_are_errors_at_every_depth_and_in_every_enum_kind() {
-        let cases: [(&str, fn(&mut Value)); 7] = [
+        type Spoil = fn(&mut Value);
+        let cases: [(&str, Spoil); 7] = [
             ("rule", |v| {
                 v["scopes"][0]["security_groups"][0]["ingress"][0]["port"] = json!(22)
             }),
