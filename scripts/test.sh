@@ -30,8 +30,13 @@ if command -v npm >/dev/null 2>&1; then
     fi
     export VPCAUDIT_SARIF_MULTITOOL="$npm_prefix/node_modules/.bin/sarif-multitool"
 else
-    echo "test.sh: npm not found; the SARIF multitool check will be skipped" >&2
+    echo "test.sh: npm not found: it is needed to install the SARIF multitool (tests/sarif.rs)" >&2
+    exit 1
 fi
+[ -x "$VPCAUDIT_SARIF_MULTITOOL" ] || { echo "test.sh: $VPCAUDIT_SARIF_MULTITOOL is missing" >&2; exit 1; }
+"$VPCAUDIT_PYTHON" -c "import cfnlint, moto" || { echo "test.sh: cfn-lint or moto missing from $venv" >&2; exit 1; }
+# Tests that depend on a tool fail, not skip, when it is missing.
+export CI=true
 
 # Integration tests must never reach a real AWS endpoint or the instance metadata service.
 export AWS_EC2_METADATA_DISABLED=true
@@ -43,3 +48,18 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # Every crate's tests: the core's rules and reports, the collectors, the CLI, the Lambda job.
 cargo test --workspace --locked
+
+# The README's first command, exactly as written there (so this breaks when the README
+# changes): it audits the bundled example and must exit 1, with findings.
+readme_command=$(grep -m1 '^cargo run -- scan --snapshot ' README.md) ||
+    { echo "test.sh: README.md no longer starts \"Try it\" with cargo run -- scan --snapshot" >&2; exit 1; }
+echo "test.sh: running the README's first command: $readme_command" >&2
+set +e
+readme_output=$(bash -c "$readme_command" 2>/dev/null)
+readme_status=$?
+set -e
+if [ "$readme_status" -ne 1 ] || ! grep -q "findings" <<<"$readme_output"; then
+    echo "test.sh: \`$readme_command\` exited $readme_status (expected 1 with findings):" >&2
+    echo "$readme_output" >&2
+    exit 1
+fi

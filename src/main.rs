@@ -66,17 +66,15 @@ struct AwsArgs {
           value_parser = parse_concurrency)]
     max_concurrency: usize,
     /// Stop reading after SECONDS; what is not read by then is reported as not read (exit 3)
-    #[arg(long, value_name = "SECONDS")]
-    time_limit: Option<f64>,
+    #[arg(long, value_name = "SECONDS", value_parser = parse_time_limit)]
+    time_limit: Option<std::time::Duration>,
 }
 
 impl AwsArgs {
     fn into_options(self) -> AwsOptions {
-        let deadline = self.time_limit.map(|seconds| {
-            let limit = std::time::Duration::try_from_secs_f64(seconds.max(0.0))
-                .unwrap_or(std::time::Duration::MAX / 4);
-            tokio::time::Instant::now() + limit
-        });
+        let deadline = self
+            .time_limit
+            .map(|limit| tokio::time::Instant::now() + limit);
         AwsOptions {
             profile: self.profile,
             regions: self.region,
@@ -89,6 +87,21 @@ impl AwsArgs {
             deadline,
         }
     }
+}
+
+/// The longest time limit accepted: a week is already no limit for a scan.
+const MAX_TIME_LIMIT_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
+
+/// A finite number of seconds from 0 (already spent) up (fractions allowed). `-5`, `nan` and
+/// `inf` are usage errors, not a silent "no time at all" or "no limit".
+fn parse_time_limit(value: &str) -> Result<std::time::Duration, String> {
+    let expected =
+        || format!("expected a number of seconds from 0 to {MAX_TIME_LIMIT_SECONDS}, e.g. 300");
+    let seconds: f64 = value.trim().parse().map_err(|_| expected())?;
+    if !(0.0..=MAX_TIME_LIMIT_SECONDS).contains(&seconds) {
+        return Err(expected());
+    }
+    std::time::Duration::try_from_secs_f64(seconds).map_err(|_| expected())
 }
 
 fn parse_concurrency(value: &str) -> Result<usize, String> {
@@ -274,7 +287,11 @@ fn main() -> ExitCode {
         },
     };
     let status = result.unwrap_or_else(|error| {
-        eprintln!("vpcaudit: error: {error}");
+        // Errors quote files and AWS answers: print them inert.
+        eprintln!(
+            "vpcaudit: error: {}",
+            vpcaudit_core::inert::inert_lines(&error.to_string())
+        );
         error.exit_status()
     });
     // Exit codes are 0..=3, always representable.

@@ -14,6 +14,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use vpcaudit_collect::{Event, Observer};
+use vpcaudit_core::inert::inert;
 use vpcaudit_core::snapshot::Dataset;
 
 /// Where collection progress goes.
@@ -112,7 +113,9 @@ impl Progress {
             Mode::Quiet => {}
             Mode::Lines => print("", message),
             Mode::Bars(bars) => {
-                let _ = bars.multi.println(format!("vpcaudit: {message}"));
+                let _ = bars
+                    .multi
+                    .println(format!("vpcaudit: {}", inert(&message.to_string())));
             }
         }
     }
@@ -120,7 +123,10 @@ impl Progress {
     pub fn warn(&self, message: fmt::Arguments<'_>) {
         match &self.mode {
             Mode::Bars(bars) => {
-                let _ = bars.multi.println(format!("vpcaudit: warning: {message}"));
+                let _ = bars.multi.println(format!(
+                    "vpcaudit: warning: {}",
+                    inert(&message.to_string())
+                ));
             }
             Mode::Quiet | Mode::Lines => print("warning: ", message),
         }
@@ -229,7 +235,12 @@ impl Observer for Progress {
 
 fn print(prefix: &str, message: fmt::Arguments<'_>) {
     // Progress is best effort: a closed stderr must not stop the audit.
-    let _ = writeln!(std::io::stderr().lock(), "vpcaudit: {prefix}{message}");
+    // Messages quote AWS (error messages, names): one inert line each.
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "vpcaudit: {prefix}{}",
+        inert(&message.to_string())
+    );
 }
 
 /// One entry per service that lists datasets, in the order of [`Dataset::ALL`].

@@ -284,6 +284,59 @@ fn bad_usage_exits_2() {
         .stderr(predicate::str::contains("unknown severity `severe`"));
 }
 
+/// A time limit that is not a finite number of seconds from 0 is a usage error, never a
+/// silent 0 s (which reads nothing) or no limit at all. Nothing is contacted.
+#[test]
+fn a_time_limit_that_is_not_a_duration_is_a_usage_error() {
+    for bad in ["-5", "nan", "NaN", "inf", "-0.5", "1e300", "five"] {
+        vpcaudit()
+            .args([
+                "scan",
+                "--region",
+                "eu-west-1",
+                "--endpoint-url",
+                "http://127.0.0.1:9",
+            ])
+            .arg(format!("--time-limit={bad}"))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--time-limit"))
+            .stderr(predicate::str::contains("expected a number of seconds"));
+    }
+    for bad in ["0", "-1", "nan", "100000"] {
+        vpcaudit()
+            .args(["scan", "--region", "eu-west-1"])
+            .arg(format!("--max-concurrency={bad}"))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--max-concurrency"));
+    }
+}
+
+/// A snapshot naming resources it does not hold loads, but as an incomplete scan (exit 3),
+/// never as a clean one; a region listed without inventory is an input error (exit 2).
+#[test]
+fn inconsistent_snapshots_never_read_as_clean() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut dangling = snapshot(false, json!([]));
+    dangling["scopes"][0]["subnets"] =
+        json!([{"id": "subnet-1", "vpc_id": "vpc-gone", "availability_zone": "eu-west-1a"}]);
+    let path = write(dir.path(), "dangling.json", &dangling);
+    vpcaudit()
+        .args(["scan", "--snapshot", &path, "--fail-on", "critical"])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("vpc-gone"));
+    let mut no_inventory = snapshot(false, json!([]));
+    no_inventory["regions"] = json!(["eu-west-1", "us-east-1"]);
+    let path = write(dir.path(), "regions.json", &no_inventory);
+    vpcaudit()
+        .args(["scan", "--snapshot", &path])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("us-east-1 has no inventory"));
+}
+
 #[test]
 fn unwritable_output_is_reported_not_panicked() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -956,11 +956,15 @@ fn an_unwritable_output_is_a_usage_error_after_the_others_are_written() {
 fn sarif_multitool_finds_no_github_error() {
     let Some(multitool) = std::env::var_os("VPCAUDIT_SARIF_MULTITOOL").filter(|v| !v.is_empty())
     else {
-        println!(
-            "notice: skipped: set VPCAUDIT_SARIF_MULTITOOL to the sarif-multitool binary \
+        let notice = "set VPCAUDIT_SARIF_MULTITOOL to the sarif-multitool binary \
              (npm install --prefix DIR @microsoft/sarif-multitool; \
-             DIR/node_modules/.bin/sarif-multitool) to check GitHub's rules"
+             DIR/node_modules/.bin/sarif-multitool) to check GitHub's rules";
+        // In CI a missing tool is a failure: a skipped check must not pass as a passed one.
+        assert!(
+            !in_ci(),
+            "CI=true and the SARIF multitool is missing: {notice}"
         );
+        println!("notice: skipped: {notice}");
         return;
     };
     let multitool = PathBuf::from(multitool);
@@ -1454,4 +1458,10 @@ fn the_example_workflows_scan_command_runs() {
         sarif["runs"][0]["automationDetails"]["id"],
         format!("vpcaudit/{ACCOUNT}/{REGION}/")
     );
+}
+
+/// Whether this run is CI's (`CI=true`, as GitHub Actions and most CI systems set it), where
+/// every optional tool must be present.
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }

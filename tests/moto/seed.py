@@ -845,7 +845,32 @@ def obs003(w):
     )
 
 
+# Recognisable secret values (tests/secrets_stay_out.rs): none of these bytes may appear in
+# any output. The access key id and the private key match vpcaudit's credential patterns.
+CANARY_TOKEN = "vpcaudit-canary-token-7f3a9c1e"
+CANARY_ACCESS_KEY = "AKIAVPCAUDITCANARY42"
+CANARY_KEY_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDcanary"
+
+
+def secrets(w):
+    scn = "secrets"
+    fn = w.function(
+        scn,
+        "secrets-canary",
+        env={
+            # Non-ASCII around an RDS host name: once made the scan panic.
+            "DB_HOST": "«db.x.eu-west-1.rds.amazonaws.com»",
+            "API_TOKEN": CANARY_TOKEN,
+            "UPSTREAM": CANARY_ACCESS_KEY,
+            "SIGNING": f"-----BEGIN PRIVATE KEY-----\n{CANARY_KEY_BODY}\n-----END PRIVATE KEY-----",
+        },
+    )
+    w.never_printed.extend([CANARY_TOKEN, CANARY_ACCESS_KEY, CANARY_KEY_BODY])
+    w.expect("LAM003", fn)  # LAM003: secret-named literal, and credential-like values
+
+
 SCENARIOS = {
+    "secrets": secrets,
     "good": good,
     "env001": env001,
     "env002": env002,
@@ -890,7 +915,9 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
 
-    names = list(SCENARIOS) if "all" in args.scenarios else list(dict.fromkeys(args.scenarios))
+    # "secrets" is only built when named: its findings are not part of "all"'s exact list.
+    every = [name for name in SCENARIOS if name != "secrets"]
+    names = every if "all" in args.scenarios else list(dict.fromkeys(args.scenarios))
     w = World(args.endpoint, args.region)
     baseline(w)
     for name in names:

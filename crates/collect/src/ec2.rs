@@ -16,14 +16,22 @@ use vpcaudit_core::snapshot::Dataset;
 
 type Read<T> = Result<Vec<T>, ApiError>;
 
+/// A resource converted from AWS's answer, with what in it could not be converted (each a
+/// sentence naming the part and why). What is dropped is said, never silently lost.
+#[derive(Debug)]
+pub(super) struct Converted<T> {
+    pub(super) item: T,
+    pub(super) unconvertible: Vec<String>,
+}
+
 pub(super) struct Network {
     vpcs: Read<Vpc>,
     subnets: Read<Subnet>,
-    route_tables: Read<RouteTable>,
+    route_tables: Read<Converted<RouteTable>>,
     internet_gateways: Read<InternetGateway>,
     nat_gateways: Read<NatGateway>,
     network_acls: Read<NetworkAcl>,
-    security_groups: Read<SecurityGroup>,
+    security_groups: Read<Converted<SecurityGroup>>,
     network_interfaces: Read<NetworkInterface>,
     instances: Read<Instance>,
     flow_logs: Read<FlowLog>,
@@ -120,12 +128,13 @@ impl Network {
     pub(super) fn store(self, inventory: &mut RegionInventory, recorder: &mut Recorder<'_>) {
         inventory.vpcs = recorder.take(Dataset::Vpcs, self.vpcs);
         inventory.subnets = recorder.take(Dataset::Subnets, self.subnets);
-        inventory.route_tables = recorder.take(Dataset::RouteTables, self.route_tables);
+        inventory.route_tables = recorder.take_converted(Dataset::RouteTables, self.route_tables);
         inventory.internet_gateways =
             recorder.take(Dataset::InternetGateways, self.internet_gateways);
         inventory.nat_gateways = recorder.take(Dataset::NatGateways, self.nat_gateways);
         inventory.network_acls = recorder.take(Dataset::NetworkAcls, self.network_acls);
-        inventory.security_groups = recorder.take(Dataset::SecurityGroups, self.security_groups);
+        inventory.security_groups =
+            recorder.take_converted(Dataset::SecurityGroups, self.security_groups);
         inventory.network_interfaces =
             recorder.take(Dataset::NetworkInterfaces, self.network_interfaces);
         inventory.instances = recorder.take(Dataset::Instances, self.instances);
@@ -196,11 +205,21 @@ fn subnet(s: &sdk::Subnet) -> Subnet {
     }
 }
 
-fn route_table(t: &sdk::RouteTable) -> RouteTable {
-    RouteTable {
+fn route_table(t: &sdk::RouteTable) -> Converted<RouteTable> {
+    let mut routes = Vec::new();
+    let mut unconvertible = Vec::new();
+    for r in t.routes() {
+        match route(r) {
+            Ok(route) => routes.push(route),
+            Err(why) => {
+                unconvertible.push(format!("route table {}: {why}", owned(t.route_table_id())))
+            }
+        }
+    }
+    let item = RouteTable {
         id: owned(t.route_table_id()),
         vpc_id: owned(t.vpc_id()),
-        routes: t.routes().iter().filter_map(route).collect(),
+        routes,
         associations: t
             .associations()
             .iter()
@@ -212,18 +231,31 @@ fn route_table(t: &sdk::RouteTable) -> RouteTable {
             })
             .collect(),
         tags: ec2_tags(t.tags()),
+    };
+    Converted {
+        item,
+        unconvertible,
     }
 }
 
-fn route(r: &sdk::Route) -> Option<Route> {
-    let destination = if let Some(net) = ipv4(r.destination_cidr_block()) {
-        RouteDestination::Ipv4(net)
-    } else if let Some(net) = ipv6(r.destination_ipv6_cidr_block()) {
-        RouteDestination::Ipv6(net)
+/// A route, or why it cannot be one: a destination that is not a CIDR (or no destination)
+/// would otherwise vanish from the table and change which traffic goes where.
+fn route(r: &sdk::Route) -> Result<Route, String> {
+    let target = route_target(r);
+    let destination = if let Some(text) = r.destination_cidr_block() {
+        RouteDestination::Ipv4(text.parse().map_err(|e| {
+            format!("route to {target}: destination `{text}` is not an IPv4 CIDR ({e})")
+        })?)
+    } else if let Some(text) = r.destination_ipv6_cidr_block() {
+        RouteDestination::Ipv6(text.parse().map_err(|e| {
+            format!("route to {target}: destination `{text}` is not an IPv6 CIDR ({e})")
+        })?)
+    } else if let Some(list) = r.destination_prefix_list_id() {
+        RouteDestination::PrefixList(list.to_owned())
     } else {
-        RouteDestination::PrefixList(r.destination_prefix_list_id()?.to_owned())
+        return Err(format!("route to {target} has no destination"));
     };
-    Some(Route {
+    Ok(Route {
         destination,
         target: route_target(r),
         state: match r.state() {
@@ -337,29 +369,42 @@ fn network_acl(a: &sdk::NetworkAcl) -> NetworkAcl {
     }
 }
 
-fn security_group(g: &sdk::SecurityGroup) -> SecurityGroup {
-    SecurityGroup {
-        id: owned(g.group_id()),
-        name: owned(g.group_name()),
-        description: g.description().map(str::to_owned),
-        vpc_id: g.vpc_id().map(str::to_owned),
-        owner_id: g.owner_id().map(str::to_owned),
-        ingress: g
-            .ip_permissions()
-            .iter()
-            .flat_map(permission_rules)
-            .collect(),
-        egress: g
-            .ip_permissions_egress()
-            .iter()
-            .flat_map(permission_rules)
-            .collect(),
-        tags: ec2_tags(g.tags()),
+fn security_group(g: &sdk::SecurityGroup) -> Converted<SecurityGroup> {
+    let mut unconvertible = Vec::new();
+    let mut rules = |permissions: &[sdk::IpPermission], direction: &str| {
+        let mut rules = Vec::new();
+        for permission in permissions {
+            let (converted, problems) = permission_rules(permission);
+            rules.extend(converted);
+            unconvertible.extend(problems.into_iter().map(|why| {
+                format!(
+                    "security group {} {direction} rule: {why}",
+                    owned(g.group_id())
+                )
+            }));
+        }
+        rules
+    };
+    let ingress = rules(g.ip_permissions(), "ingress");
+    let egress = rules(g.ip_permissions_egress(), "egress");
+    Converted {
+        item: SecurityGroup {
+            id: owned(g.group_id()),
+            name: owned(g.group_name()),
+            description: g.description().map(str::to_owned),
+            vpc_id: g.vpc_id().map(str::to_owned),
+            owner_id: g.owner_id().map(str::to_owned),
+            ingress,
+            egress,
+            tags: ec2_tags(g.tags()),
+        },
+        unconvertible,
     }
 }
 
-/// Splits one permission into one rule per peer, so each finding can cite the exact peer.
-fn permission_rules(p: &sdk::IpPermission) -> Vec<SecurityGroupRule> {
+/// Splits one permission into one rule per peer, so each finding can cite the exact peer;
+/// peers that cannot be converted are returned as sentences saying why.
+fn permission_rules(p: &sdk::IpPermission) -> (Vec<SecurityGroupRule>, Vec<String>) {
     let protocol = Protocol(p.ip_protocol().unwrap_or("-1").to_owned());
     let ports = if protocol.is_tcp() || protocol.is_udp() {
         match (p.from_port(), p.to_port()) {
@@ -383,25 +428,41 @@ fn permission_rules(p: &sdk::IpPermission) -> Vec<SecurityGroupRule> {
         description: description.map(str::to_owned),
     };
     let mut rules = Vec::new();
+    let mut unconvertible = Vec::new();
+    let what = rule(SecurityGroupPeer::PrefixList(String::new()), None).describe_ports();
     for range in p.ip_ranges() {
-        if let Some(net) = ipv4(range.cidr_ip()) {
-            rules.push(rule(SecurityGroupPeer::Ipv4(net), range.description()));
+        match range.cidr_ip().map(str::parse::<Ipv4Net>) {
+            Some(Ok(net)) => rules.push(rule(SecurityGroupPeer::Ipv4(net), range.description())),
+            Some(Err(e)) => unconvertible.push(format!(
+                "{what} from `{}` is not an IPv4 CIDR ({e})",
+                range.cidr_ip().unwrap_or_default()
+            )),
+            None => unconvertible.push(format!("{what}: an IPv4 range without a CIDR")),
         }
     }
     for range in p.ipv6_ranges() {
-        if let Some(net) = ipv6(range.cidr_ipv6()) {
-            rules.push(rule(SecurityGroupPeer::Ipv6(net), range.description()));
+        match range.cidr_ipv6().map(str::parse::<Ipv6Net>) {
+            Some(Ok(net)) => rules.push(rule(SecurityGroupPeer::Ipv6(net), range.description())),
+            Some(Err(e)) => unconvertible.push(format!(
+                "{what} from `{}` is not an IPv6 CIDR ({e})",
+                range.cidr_ipv6().unwrap_or_default()
+            )),
+            None => unconvertible.push(format!("{what}: an IPv6 range without a CIDR")),
         }
     }
     for list in p.prefix_list_ids() {
-        if let Some(id) = list.prefix_list_id() {
-            rules.push(rule(
+        match list.prefix_list_id() {
+            Some(id) => rules.push(rule(
                 SecurityGroupPeer::PrefixList(id.to_owned()),
                 list.description(),
-            ));
+            )),
+            None => unconvertible.push(format!("{what}: a prefix list without an id")),
         }
     }
     for pair in p.user_id_group_pairs() {
+        if pair.group_id().is_none() {
+            unconvertible.push(format!("{what}: a security group peer without a group id"));
+        }
         if let Some(group_id) = pair.group_id() {
             rules.push(rule(
                 SecurityGroupPeer::SecurityGroup {
@@ -414,7 +475,7 @@ fn permission_rules(p: &sdk::IpPermission) -> Vec<SecurityGroupRule> {
             ));
         }
     }
-    rules
+    (rules, unconvertible)
 }
 
 fn network_interface(e: &sdk::NetworkInterface) -> NetworkInterface {
@@ -491,6 +552,114 @@ mod tests {
     use aws_smithy_types::error::ErrorMetadata;
 
     use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_route_whose_destination_is_not_a_cidr_is_reported_not_dropped() {
+        let table = sdk::RouteTable::builder()
+            .route_table_id("rtb-1")
+            .routes(
+                sdk::Route::builder()
+                    .destination_cidr_block("10.0.0.0/16")
+                    .gateway_id("local")
+                    .build(),
+            )
+            .routes(
+                sdk::Route::builder()
+                    .destination_cidr_block("0.0.0.0/0x")
+                    .gateway_id("igw-1")
+                    .build(),
+            )
+            .routes(sdk::Route::builder().gateway_id("igw-2").build())
+            .build();
+        let converted = route_table(&table);
+        assert_eq!(converted.item.routes.len(), 1, "the good route is kept");
+        assert_eq!(
+            converted.unconvertible.len(),
+            2,
+            "{:?}",
+            converted.unconvertible
+        );
+        assert!(converted.unconvertible[0].contains("rtb-1"));
+        assert!(converted.unconvertible[0].contains("`0.0.0.0/0x`"));
+        assert!(converted.unconvertible[1].contains("no destination"));
+    }
+
+    #[test]
+    fn a_well_formed_route_table_converts_without_notes() {
+        let table = sdk::RouteTable::builder()
+            .route_table_id("rtb-1")
+            .routes(
+                sdk::Route::builder()
+                    .destination_ipv6_cidr_block("::/0")
+                    .gateway_id("igw-1")
+                    .build(),
+            )
+            .routes(
+                sdk::Route::builder()
+                    .destination_prefix_list_id("pl-1")
+                    .gateway_id("vpce-1")
+                    .build(),
+            )
+            .build();
+        let converted = route_table(&table);
+        assert_eq!(converted.item.routes.len(), 2);
+        assert!(converted.unconvertible.is_empty());
+    }
+
+    #[test]
+    fn a_security_group_rule_whose_cidr_is_not_a_cidr_is_reported_not_dropped() {
+        let permission = sdk::IpPermission::builder()
+            .ip_protocol("-1")
+            .ip_ranges(sdk::IpRange::builder().cidr_ip("0.0.0.0/O").build())
+            .ip_ranges(sdk::IpRange::builder().cidr_ip("10.0.0.0/8").build())
+            .ipv6_ranges(sdk::Ipv6Range::builder().cidr_ipv6("::/0/0").build())
+            .user_id_group_pairs(sdk::UserIdGroupPair::builder().build())
+            .build();
+        let group = sdk::SecurityGroup::builder()
+            .group_id("sg-1")
+            .ip_permissions(permission)
+            .build();
+        let converted = security_group(&group);
+        assert_eq!(converted.item.ingress.len(), 1, "the good peer is kept");
+        assert_eq!(
+            converted.unconvertible.len(),
+            3,
+            "{:?}",
+            converted.unconvertible
+        );
+        assert!(
+            converted.unconvertible[0].contains("sg-1 ingress rule: all traffic from `0.0.0.0/O`")
+        );
+    }
+
+    proptest! {
+        /// Whatever AWS puts in a CIDR field, the rule or route is either converted or
+        /// reported: never silently dropped, never a panic.
+        #[test]
+        fn every_peer_and_route_is_kept_or_reported(
+            cidr in "\\PC{0,24}|[0-9./:a-f]{0,24}",
+            protocol in "-1|tcp|udp|icmp|6|\\PC{0,4}",
+            from in any::<i32>(),
+            to in any::<i32>(),
+        ) {
+            let permission = sdk::IpPermission::builder()
+                .ip_protocol(protocol)
+                .from_port(from)
+                .to_port(to)
+                .ip_ranges(sdk::IpRange::builder().cidr_ip(cidr.clone()).build())
+                .ipv6_ranges(sdk::Ipv6Range::builder().cidr_ipv6(cidr.clone()).build())
+                .build();
+            let (rules, problems) = permission_rules(&permission);
+            prop_assert_eq!(rules.len() + problems.len(), 2);
+            let table = sdk::RouteTable::builder()
+                .routes(sdk::Route::builder().destination_cidr_block(cidr.clone()).build())
+                .routes(sdk::Route::builder().destination_ipv6_cidr_block(cidr).build())
+                .build();
+            let converted = route_table(&table);
+            prop_assert_eq!(converted.item.routes.len() + converted.unconvertible.len(), 2);
+        }
+    }
 
     fn vpc_page(ids: &[&str], next: Option<&str>) -> DescribeVpcsOutput {
         let vpcs = ids.iter().map(|id| sdk::Vpc::builder().vpc_id(*id).build());
@@ -581,7 +750,7 @@ mod tests {
             });
         let client = mock_client!(aws_sdk_ec2, RuleMode::MatchAny, [&first, &denied]);
 
-        let groups: Read<SecurityGroup> = read_all!(
+        let groups: Read<Converted<SecurityGroup>> = read_all!(
             client.describe_security_groups().max_results(PAGE),
             security_group
         );
@@ -604,7 +773,8 @@ mod tests {
             .prefix_list_ids(sdk::PrefixListId::builder().prefix_list_id("pl-1").build())
             .user_id_group_pairs(sdk::UserIdGroupPair::builder().group_id("sg-lb").build())
             .build();
-        let rules = permission_rules(&permission);
+        let (rules, unconvertible) = permission_rules(&permission);
+        assert!(unconvertible.is_empty());
         let peers: Vec<String> = rules.iter().map(|r| r.peer.to_string()).collect();
         assert_eq!(peers, ["0.0.0.0/0", "::/0", "pl-1", "sg-lb"]);
         assert!(rules.iter().all(|r| r.describe_ports() == "tcp/443"));
@@ -613,7 +783,7 @@ mod tests {
             .ip_protocol("-1")
             .ip_ranges(sdk::IpRange::builder().cidr_ip("10.0.0.0/8").build())
             .build();
-        let rule = &permission_rules(&everything)[0];
+        let rule = &permission_rules(&everything).0[0];
         assert!(rule.admits_everything() && rule.ports.is_none());
     }
 
@@ -660,7 +830,7 @@ mod tests {
             ),
         ];
         for (builder, expected) in cases {
-            assert_eq!(route(builder).map(|r| r.target), Some(expected));
+            assert_eq!(route(builder).map(|r| r.target), Ok(expected));
         }
         let blackhole = super::route(
             &sdk::Route::builder()
@@ -669,6 +839,6 @@ mod tests {
                 .state(sdk::RouteState::Blackhole)
                 .build(),
         );
-        assert_eq!(blackhole.map(|r| r.state), Some(RouteState::Blackhole));
+        assert_eq!(blackhole.map(|r| r.state), Ok(RouteState::Blackhole));
     }
 }

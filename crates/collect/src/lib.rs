@@ -1,6 +1,15 @@
 //! Collectors: the only code that talks to AWS. They make read-only List/Describe calls and
 //! turn the answers into the plain inventory of [`vpcaudit_core::model`]; no SDK type leaves here.
 
+// Outside data (AWS answers, snapshot and config files) must never panic the audit: no
+// unwrap/expect, no indexing or slicing that can go out of bounds or split a character.
+// Exceptions are `#[allow]`ed where they are made, with the reason. Tests may panic.
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(
+    test,
+    allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)
+)]
+
 /// Runs a paginator to the end, or returns its first error. Defined before the service
 /// modules so each can use it.
 macro_rules! read_all {
@@ -27,6 +36,7 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, Region, SdkConfig, timeout::TimeoutConfig};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+use ec2::Converted;
 use estate::EstateError;
 pub use estate::role_account;
 use events::Scope;
@@ -589,6 +599,47 @@ impl<'a> Recorder<'a> {
         }
     }
 }
+
+impl Recorder<'_> {
+    /// Like [`Recorder::take`], for resources parts of which may not convert: each part that
+    /// did not is recorded in coverage (dataset, resource, why) with the code
+    /// [`UNCONVERTIBLE`], so the dataset counts as not fully read and the scan is incomplete.
+    pub(crate) fn take_converted<T>(
+        &mut self,
+        dataset: Dataset,
+        result: Result<Vec<ec2::Converted<T>>, ApiError>,
+    ) -> Vec<T> {
+        let converted = self.take(dataset, result);
+        let (service, operation) = dataset.api_call();
+        let mut items = Vec::with_capacity(converted.len());
+        for Converted {
+            item,
+            unconvertible,
+        } in converted
+        {
+            for why in unconvertible {
+                self.observer.warn(format_args!(
+                    "{service}:{operation} in {} {}: cannot convert {why}",
+                    self.account, self.region
+                ));
+                self.coverage.errors.push(CollectionError {
+                    service: service.to_owned(),
+                    operation: operation.to_owned(),
+                    account: Some(self.account.to_owned()),
+                    region: Some(self.region.to_owned()),
+                    code: Some(UNCONVERTIBLE.to_owned()),
+                    error: format!("cannot convert {why}"),
+                    dataset: Some(dataset),
+                });
+            }
+            items.push(item);
+        }
+        items
+    }
+}
+
+/// The coverage error code of data AWS returned that vpcaudit could not convert.
+pub const UNCONVERTIBLE: &str = "Unconvertible";
 
 /// AWS returns resources in no promised order; sorting makes snapshots diffable.
 fn sort_inventory(inv: &mut RegionInventory) {

@@ -6,10 +6,20 @@
 //! configuration, suppressions and baseline; [`report`] renders the result. This crate has no
 //! AWS SDK and no async runtime, so a rule author builds and tests it in seconds.
 
+// Outside data (AWS answers, snapshot and config files) must never panic the audit: no
+// unwrap/expect, no indexing or slicing that can go out of bounds or split a character.
+// Exceptions are `#[allow]`ed where they are made, with the reason. Tests may panic.
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(
+    test,
+    allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)
+)]
+
 pub mod analysis;
 pub mod baseline;
 pub mod config;
 pub mod finding;
+pub mod inert;
 pub mod model;
 pub mod pipeline;
 pub mod report;

@@ -37,7 +37,7 @@ pub struct RegionInventory {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Vpc {
     pub id: String,
     pub cidr_blocks: Vec<Ipv4Net>,
@@ -49,7 +49,7 @@ pub struct Vpc {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Subnet {
     pub id: String,
     pub vpc_id: String,
@@ -63,7 +63,7 @@ pub struct Subnet {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RouteTable {
     pub id: String,
     pub vpc_id: String,
@@ -80,6 +80,7 @@ impl RouteTable {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Route {
     pub destination: RouteDestination,
     pub target: RouteTarget,
@@ -122,7 +123,12 @@ impl std::fmt::Display for RouteDestination {
 
 /// What a route sends traffic through. Every target kind a VPC route can have.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+#[serde(
+    tag = "kind",
+    content = "id",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum RouteTarget {
     Local,
     InternetGateway(String),
@@ -199,7 +205,7 @@ pub enum RouteState {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RouteTableAssociation {
     pub id: Option<String>,
     pub main: bool,
@@ -208,7 +214,7 @@ pub struct RouteTableAssociation {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct InternetGateway {
     pub id: String,
     pub attached_vpc_ids: Vec<String>,
@@ -216,7 +222,7 @@ pub struct InternetGateway {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct NatGateway {
     pub id: String,
     pub vpc_id: String,
@@ -246,7 +252,7 @@ impl NatGateway {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct NetworkAcl {
     pub id: String,
     pub vpc_id: String,
@@ -257,7 +263,7 @@ pub struct NetworkAcl {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct NetworkAclEntry {
     pub rule_number: i32,
     pub egress: bool,
@@ -303,6 +309,7 @@ impl std::fmt::Display for Protocol {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PortRange {
     pub from: i32,
     pub to: i32,
@@ -319,7 +326,7 @@ impl PortRange {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SecurityGroup {
     pub id: String,
     pub name: String,
@@ -341,6 +348,7 @@ impl SecurityGroup {
 /// One permission of a security group with exactly one peer. AWS groups several peers under
 /// one permission; the collectors split them so every finding can cite the one that matters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SecurityGroupRule {
     /// The security group rule id (`sgr-…`) when AWS reported it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -386,6 +394,7 @@ impl SecurityGroupRule {
 /// Who a security group rule lets in (or out to).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[serde(deny_unknown_fields)]
 pub enum SecurityGroupPeer {
     Ipv4(Ipv4Net),
     Ipv6(Ipv6Net),
@@ -432,7 +441,7 @@ impl std::fmt::Display for SecurityGroupPeer {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct NetworkInterface {
     pub id: String,
     pub subnet_id: Option<String>,
@@ -453,7 +462,7 @@ pub struct NetworkInterface {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Instance {
     pub id: String,
     pub vpc_id: Option<String>,
@@ -474,7 +483,7 @@ impl Instance {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct FlowLog {
     pub id: String,
     /// The VPC, subnet or ENI it records.
@@ -485,6 +494,7 @@ pub struct FlowLog {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Endpoint {
     pub address: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -492,7 +502,7 @@ pub struct Endpoint {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct DbInstance {
     pub id: String,
     pub arn: Option<String>,
@@ -513,7 +523,7 @@ pub struct DbInstance {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct DbCluster {
     pub id: String,
     pub arn: Option<String>,
@@ -531,7 +541,7 @@ pub struct DbCluster {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct DbSubnetGroup {
     pub name: String,
     pub arn: Option<String>,
@@ -540,14 +550,14 @@ pub struct DbSubnetGroup {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct DbSubnetGroupMember {
     pub subnet_id: String,
     pub availability_zone: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct LambdaFunction {
     pub name: String,
     pub arn: String,
@@ -560,14 +570,14 @@ pub struct LambdaFunction {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct LambdaVpcConfig {
     pub subnet_ids: Vec<String>,
     pub security_group_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct EnvironmentVariable {
     pub name: String,
     /// What the value was found to be; never the value.
@@ -576,7 +586,7 @@ pub struct EnvironmentVariable {
 
 /// A fact about an environment variable's value, derived when it was read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ValueFact {
     /// The value names the endpoint of an RDS instance or cluster seen in this account/region.
     RdsEndpoint { db_id: String, address: String },
@@ -593,7 +603,7 @@ pub enum ValueFact {
 /// An API Gateway stage (REST, HTTP or WebSocket API): the entry point the architecture puts
 /// in front of the business tier.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ApiStage {
     pub api_id: String,
     pub api_name: Option<String>,

@@ -60,7 +60,7 @@ impl<'a> KnownEndpoints<'a> {
             return None;
         }
         lower
-            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+            .split(|c: char| !is_host_char(c))
             .map(|host| host.trim_end_matches('.'))
             .find_map(|host| self.by_address.get(host).copied())
     }
@@ -108,10 +108,19 @@ fn is_secret_reference(value: &str) -> bool {
 fn rds_hostname(lower: &str) -> Option<String> {
     const SUFFIX: &str = ".rds.amazonaws.com";
     let end = lower.find(SUFFIX)? + SUFFIX.len();
-    let start = lower[..end]
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
-        .map_or(0, |i| i + 1);
-    Some(lower[start..end].to_owned())
+    let head = lower.get(..end)?;
+    // Step back over host-name characters only: the byte after a non-host character can be
+    // inside it when that character is multi-byte (`«host»`), so never slice there.
+    let start = head
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !is_host_char(c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    head.get(start..).map(str::to_owned)
+}
+
+fn is_host_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '.' || c == '-'
 }
 
 /// Names the kind of credential `value` looks like, if any.
@@ -131,9 +140,12 @@ fn credential_pattern(value: &str) -> Option<&'static str> {
 /// `AKIA`/`ASIA` followed by 16 upper-case letters or digits.
 fn contains_access_key_id(value: &str) -> bool {
     let bytes = value.as_bytes();
-    bytes.windows(20).any(|w| {
-        (w.starts_with(b"AKIA") || w.starts_with(b"ASIA"))
-            && w[4..]
+    bytes.windows(20).any(|window| {
+        let Some((prefix, rest)) = window.split_first_chunk::<4>() else {
+            return false;
+        };
+        (prefix == b"AKIA" || prefix == b"ASIA")
+            && rest
                 .iter()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
     })
@@ -156,6 +168,41 @@ fn url_with_password(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        // Values come from AWS: any Unicode, any length. Nothing may panic, and the facts
+        // never carry the value back out.
+        #[test]
+        fn any_value_is_safe(value in "\\PC*", name in "\\PC*") {
+            let endpoints = KnownEndpoints::new([("db", "db.x.eu-west-1.rds.amazonaws.com")]);
+            let _ = is_secret_name(&name);
+            let facts = value_facts(&value, &endpoints);
+            let _ = value_facts(&value, &none());
+            let _ = credential_pattern(&value);
+            let _ = rds_hostname(&value.to_ascii_lowercase());
+            if value.trim().len() > 24 && !value.contains("amazonaws") {
+                let text = serde_json::to_string(&facts).unwrap_or_default();
+                prop_assert!(!text.contains(value.trim()));
+            }
+        }
+
+        #[test]
+        fn rds_host_inside_any_unicode(before in "\\PC*", after in "\\PC*") {
+            let value = format!("{before}«db.x.eu-west-1.rds.amazonaws.com»{after}");
+            let facts = value_facts(&value, &none());
+            let found = facts.iter().any(|f| matches!(f, ValueFact::RdsHostname { .. }));
+            prop_assert!(found);
+        }
+    }
+
+    #[test]
+    fn host_between_multibyte_quotes_is_found_without_panicking() {
+        let facts = value_facts("«db.x.eu-west-1.rds.amazonaws.com»", &none());
+        assert!(facts.contains(&ValueFact::RdsHostname {
+            address: "db.x.eu-west-1.rds.amazonaws.com".into()
+        }));
+    }
 
     fn none() -> KnownEndpoints<'static> {
         KnownEndpoints::default()

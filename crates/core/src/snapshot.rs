@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::RegionInventory;
 
+/// The coverage error code of a reference to a resource the snapshot does not hold.
+pub const UNKNOWN_REFERENCE: &str = "UnknownReference";
+
 /// Bumped when a snapshot written by an older vpcaudit can no longer be read as-is.
 pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
 
@@ -35,7 +38,7 @@ pub struct Snapshot {
 
 /// API requests made and time spent by one collection.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct CollectionStats {
     /// HTTP requests sent per service (IAM prefix) and operation, retries included.
     pub api_calls: BTreeMap<String, BTreeMap<String, u64>>,
@@ -46,6 +49,7 @@ pub struct CollectionStats {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ToolInfo {
     pub name: String,
     pub version: String,
@@ -63,7 +67,7 @@ impl ToolInfo {
 
 /// What was read and what could not be. A dataset listed in `errors` is unknown, never empty.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Coverage {
     pub collected: Vec<CollectedDataset>,
     pub errors: Vec<CollectionError>,
@@ -110,6 +114,7 @@ impl MissingDatasets<'_> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CollectedDataset {
     pub service: String,
     pub operation: String,
@@ -120,6 +125,7 @@ pub struct CollectedDataset {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CollectionError {
     pub service: String,
     pub operation: String,
@@ -331,6 +337,9 @@ pub enum SnapshotError {
         "{path}: snapshot format_version {found} is not supported (this vpcaudit reads version {SNAPSHOT_FORMAT_VERSION})"
     )]
     Version { path: PathBuf, found: u64 },
+    /// Parsed, but self-contradictory: it cannot be audited without guessing.
+    #[error("{path}: {message}")]
+    Inconsistent { path: PathBuf, message: String },
     #[error("{path}: cannot write: {source}")]
     Write {
         path: PathBuf,
@@ -383,20 +392,119 @@ impl Snapshot {
         // Parse the text again (not the Value) so errors carry the line and column, and
         // track the path so they name the key too.
         let mut deserializer = serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-            let key = e.path().to_string();
-            let inner = e.into_inner();
-            SnapshotError::Parse {
+        let mut snapshot: Snapshot =
+            serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+                let key = e.path().to_string();
+                let inner = e.into_inner();
+                SnapshotError::Parse {
+                    path: path.to_owned(),
+                    line: inner.line(),
+                    column: inner.column(),
+                    message: if key.is_empty() || key == "." {
+                        strip_position(&inner.to_string())
+                    } else {
+                        format!("{key}: {}", strip_position(&inner.to_string()))
+                    },
+                }
+            })?;
+        snapshot
+            .check_scopes()
+            .map_err(|message| SnapshotError::Inconsistent {
                 path: path.to_owned(),
-                line: inner.line(),
-                column: inner.column(),
-                message: if key.is_empty() || key == "." {
-                    strip_position(&inner.to_string())
-                } else {
-                    format!("{key}: {}", strip_position(&inner.to_string()))
-                },
+                message,
+            })?;
+        snapshot.record_unknown_references();
+        Ok(snapshot)
+    }
+
+    /// The accounts the snapshot says it covers (`accounts`, else `account`).
+    fn listed_accounts(&self) -> Vec<&str> {
+        if self.accounts.is_empty() {
+            self.account.iter().map(String::as_str).collect()
+        } else {
+            self.accounts.iter().map(String::as_str).collect()
+        }
+    }
+
+    /// Every scope belongs to a listed account and region, and every listed account and
+    /// region has a scope or a coverage error that says why not: a region with no inventory
+    /// and no explanation would otherwise read as an empty, clean region.
+    fn check_scopes(&self) -> Result<(), String> {
+        let accounts = self.listed_accounts();
+        for (i, scope) in self.scopes.iter().enumerate() {
+            if !accounts.is_empty() && !accounts.contains(&scope.account.as_str()) {
+                return Err(format!(
+                    "scopes[{i}].account: `{}` is not among the snapshot's accounts ({})",
+                    scope.account,
+                    accounts.join(", ")
+                ));
             }
-        })
+            if !self.regions.contains(&scope.region) {
+                return Err(format!(
+                    "scopes[{i}].region: `{}` is not among the snapshot's regions ({})",
+                    scope.region,
+                    self.regions.join(", ")
+                ));
+            }
+        }
+        for account in &accounts {
+            for region in &self.regions {
+                let has_scope = self
+                    .scopes
+                    .iter()
+                    .any(|s| s.account == *account && s.region == *region);
+                // An error against the account (a role that could not be assumed) or against
+                // the region explains the missing inventory.
+                let explained = self.coverage.errors.iter().any(|e| {
+                    e.account.as_deref() == Some(*account)
+                        || (e.account.is_none() && e.region.as_deref().is_none_or(|r| r == region))
+                });
+                if !has_scope && !explained {
+                    return Err(format!(
+                        "regions: account {account} region {region} has no inventory in `scopes` \
+                         and no coverage error saying why"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records, as coverage errors, every reference to a resource the scope does not hold
+    /// (a subnet's VPC, a route table's subnet, …), unless the referenced dataset is already
+    /// missing. The referencing dataset then counts as unread, so rules that need it are not
+    /// evaluated and the scan is incomplete, instead of judging half a network.
+    pub fn record_unknown_references(&mut self) {
+        let mut errors = Vec::new();
+        {
+            let missing = self.coverage.missing();
+            for scope in &self.scopes {
+                let is_missing =
+                    |dataset: Dataset| missing.is_missing(dataset, &scope.account, &scope.region);
+                let mut references = References::default();
+                references.check(
+                    scope,
+                    is_missing(Dataset::Vpcs),
+                    is_missing(Dataset::Subnets),
+                );
+                for (dataset, what) in references.unknown {
+                    if is_missing(dataset) {
+                        continue;
+                    }
+                    let (service, operation) = dataset.api_call();
+                    errors.push(CollectionError {
+                        service: service.to_owned(),
+                        operation: operation.to_owned(),
+                        account: Some(scope.account.clone()),
+                        region: Some(scope.region.clone()),
+                        code: Some(UNKNOWN_REFERENCE.to_owned()),
+                        error: what,
+                        dataset: Some(dataset),
+                    });
+                }
+            }
+        }
+        self.coverage.errors.extend(errors);
     }
 
     /// Writes the snapshot as pretty JSON.
@@ -412,10 +520,140 @@ impl Snapshot {
     }
 }
 
+/// References from one scope's resources to VPCs and subnets it does not hold.
+#[derive(Default)]
+struct References {
+    unknown: Vec<(Dataset, String)>,
+}
+
+impl References {
+    fn check(&mut self, scope: &RegionInventory, vpcs_missing: bool, subnets_missing: bool) {
+        let vpcs: HashSet<&str> = scope.vpcs.iter().map(|v| v.id.as_str()).collect();
+        let subnets: HashSet<&str> = scope.subnets.iter().map(|s| s.id.as_str()).collect();
+        let unknown_vpc = |id: &str| !vpcs_missing && !vpcs.contains(id);
+        let unknown_subnet = |id: &str| !subnets_missing && !subnets.contains(id);
+        let mut note = |dataset: Dataset, what: String| {
+            self.unknown
+                .push((dataset, format!("{what}, which is not in the snapshot")));
+        };
+        for subnet in scope.subnets.iter().filter(|s| unknown_vpc(&s.vpc_id)) {
+            note(
+                Dataset::Subnets,
+                format!("subnet {} names VPC {}", subnet.id, subnet.vpc_id),
+            );
+        }
+        for table in &scope.route_tables {
+            if unknown_vpc(&table.vpc_id) {
+                note(
+                    Dataset::RouteTables,
+                    format!("route table {} names VPC {}", table.id, table.vpc_id),
+                );
+            }
+            let associated = table
+                .associations
+                .iter()
+                .filter_map(|a| a.subnet_id.as_deref());
+            for subnet_id in associated.filter(|id| unknown_subnet(id)) {
+                note(
+                    Dataset::RouteTables,
+                    format!(
+                        "route table {} is associated with subnet {subnet_id}",
+                        table.id
+                    ),
+                );
+            }
+        }
+        for acl in &scope.network_acls {
+            if unknown_vpc(&acl.vpc_id) {
+                note(
+                    Dataset::NetworkAcls,
+                    format!("network ACL {} names VPC {}", acl.id, acl.vpc_id),
+                );
+            }
+            for subnet_id in acl.subnet_ids.iter().filter(|id| unknown_subnet(id)) {
+                note(
+                    Dataset::NetworkAcls,
+                    format!(
+                        "network ACL {} is associated with subnet {subnet_id}",
+                        acl.id
+                    ),
+                );
+            }
+        }
+        for gateway in scope.nat_gateways.iter().filter(|g| g.is_live()) {
+            if unknown_subnet(&gateway.subnet_id) {
+                note(
+                    Dataset::NatGateways,
+                    format!(
+                        "NAT gateway {} is in subnet {}",
+                        gateway.id, gateway.subnet_id
+                    ),
+                );
+            }
+        }
+        for group in &scope.security_groups {
+            if let Some(vpc_id) = group.vpc_id.as_deref().filter(|id| unknown_vpc(id)) {
+                note(
+                    Dataset::SecurityGroups,
+                    format!("security group {} names VPC {vpc_id}", group.id),
+                );
+            }
+        }
+        for eni in &scope.network_interfaces {
+            if let Some(subnet_id) = eni.subnet_id.as_deref().filter(|id| unknown_subnet(id)) {
+                note(
+                    Dataset::NetworkInterfaces,
+                    format!("network interface {} is in subnet {subnet_id}", eni.id),
+                );
+            }
+        }
+        for instance in scope.instances.iter().filter(|i| i.is_live()) {
+            if let Some(subnet_id) = instance
+                .subnet_id
+                .as_deref()
+                .filter(|id| unknown_subnet(id))
+            {
+                note(
+                    Dataset::Instances,
+                    format!("instance {} is in subnet {subnet_id}", instance.id),
+                );
+            }
+        }
+        for group in &scope.db_subnet_groups {
+            for member in group
+                .subnets
+                .iter()
+                .filter(|m| unknown_subnet(&m.subnet_id))
+            {
+                note(
+                    Dataset::DbSubnetGroups,
+                    format!(
+                        "DB subnet group {} holds subnet {}",
+                        group.name, member.subnet_id
+                    ),
+                );
+            }
+        }
+        for function in &scope.lambda_functions {
+            let attached = function.vpc.iter().flat_map(|v| v.subnet_ids.iter());
+            for subnet_id in attached.filter(|id| unknown_subnet(id)) {
+                note(
+                    Dataset::LambdaFunctions,
+                    format!(
+                        "Lambda function {} is attached to subnet {subnet_id}",
+                        function.name
+                    ),
+                );
+            }
+        }
+    }
+}
+
 /// serde_json appends " at line L column C"; we print the position in front instead.
 fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
-    }
+    message
+        .rfind(" at line ")
+        .and_then(|i| message.get(..i))
+        .unwrap_or(message)
+        .to_owned()
 }

@@ -151,17 +151,20 @@ fn tag_index(snapshot: &Snapshot) -> HashMap<&str, &Tags> {
 }
 
 /// Shell-style glob: `*` matches any run of characters, `?` exactly one.
+///
+/// Linear backtracking over the last `*` only, so a hostile pattern costs at most
+/// `pattern × text` steps, never exponential time.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
     let (mut pi, mut ti) = (0, 0);
     let mut backtrack: Option<(usize, usize)> = None;
-    while ti < t.len() {
+    while let Some(&tc) = t.get(ti) {
         match p.get(pi) {
             Some('*') => {
                 backtrack = Some((pi, ti));
                 pi += 1;
             }
-            Some(&c) if c == '?' || c == t[ti] => {
+            Some(&c) if c == '?' || c == tc => {
                 pi += 1;
                 ti += 1;
             }
@@ -175,12 +178,34 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
             },
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    p.get(pi..).unwrap_or_default().iter().all(|&c| c == '*')
 }
 
 #[cfg(test)]
 mod tests {
     use super::glob_match;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_pattern_and_text_is_safe(pattern in "\\PC{0,40}", text in "\\PC{0,40}") {
+            let _ = glob_match(&pattern, &text);
+        }
+
+        #[test]
+        fn a_text_matches_itself_and_star(text in "[^*?]{0,40}") {
+            prop_assert!(glob_match(&text, &text));
+            prop_assert!(glob_match("*", &text));
+            let (pattern, longer) = (format!("*{text}"), format!("«x»{text}"));
+            prop_assert!(glob_match(&pattern, &longer));
+        }
+
+        #[test]
+        fn question_mark_is_one_character_not_one_byte(c in any::<char>()) {
+            prop_assert!(glob_match("?", &c.to_string()));
+            prop_assert!(!glob_match("??", &c.to_string()));
+        }
+    }
 
     #[test]
     fn globs() {

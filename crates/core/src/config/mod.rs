@@ -131,6 +131,24 @@ mod tests {
         assert!(ranges.iter().any(|r| r.to_string() == "2400:cb00::/32"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_ranges_text_parses_or_names_a_line(text in "\\PC*(\n\\PC*){0,5}") {
+            if let Err(message) = parse_ranges(&text) {
+                proptest::prop_assert!(message.starts_with("line "), "{}", message);
+            }
+        }
+
+        #[test]
+        fn every_cidr_round_trips(v4 in proptest::prelude::any::<(u32, u8)>(), comment in "[^\n]*") {
+            let net = ipnet::Ipv4Net::new(v4.0.into(), v4.1 % 33).map(|n| n.trunc());
+            if let Ok(net) = net {
+                let parsed = parse_ranges(&format!("{net} #{comment}\n"));
+                proptest::prop_assert_eq!(parsed, Ok(vec![IpNet::V4(net)]));
+            }
+        }
+    }
+
     #[test]
     fn bad_range_names_its_line() {
         let err = parse_ranges("# header\n10.0.0.0/8\nnot-a-cidr\n").unwrap_err();

@@ -12,6 +12,8 @@ use crate::finding::{Finding, Principle, Severity};
 /// saying how many rows they left out.
 const LIST_BUDGET_BYTES: usize = 800 * 1024;
 
+/// The report; every value from AWS goes through [`text`] or [`code`], and a last pass makes
+/// any hazard that reached the output another way inert.
 pub fn render(report: &Report) -> String {
     render_with_budget(report, LIST_BUDGET_BYTES)
 }
@@ -24,7 +26,7 @@ pub fn render_with_budget(report: &Report, budget: usize) -> String {
     summary(&mut out, report);
     findings(&mut out, report, budget);
     coverage(&mut out, report, budget);
-    out
+    crate::inert::inert_lines(&out).into_owned()
 }
 
 fn title(out: &mut String, report: &Report) {
@@ -374,6 +376,7 @@ pub fn text(value: &str) -> String {
                 }
             }
             '\n' => out.push_str("<br>"),
+            c if crate::inert::is_hazard(c) => out.extend(c.escape_default()),
             _ => out.push(c),
         }
     }
@@ -384,10 +387,13 @@ pub fn text(value: &str) -> String {
 /// escape (the table parser removes the backslash); backticks and line breaks cannot be
 /// represented, so they become `'` and spaces.
 pub fn code(value: &str) -> String {
-    value
-        .replace('|', "\\|")
-        .replace('`', "'")
-        .replace(['\r', '\n'], " ")
+    crate::inert::inert(
+        &value
+            .replace('|', "\\|")
+            .replace('`', "'")
+            .replace(['\r', '\n'], " "),
+    )
+    .into_owned()
 }
 
 #[cfg(test)]
@@ -401,5 +407,7 @@ mod tests {
         assert_eq!(text("<img src=x>"), "&lt;img src=x&gt;");
         assert_eq!(text("**bold** _x_"), "\\*\\*bold\\*\\* \\_x\\_");
         assert_eq!(code("a|b`c\nd"), "a\\|b'c d");
+        assert_eq!(text("x\u{1b}]0;pwned\u{7}"), "x\\u{1b}\\]0;pwned\\u{7}");
+        assert_eq!(code("x\u{1b}[2J"), "x\\u{1b}[2J");
     }
 }

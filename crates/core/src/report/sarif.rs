@@ -23,6 +23,7 @@ use serde_sarif::sarif::{
 
 use super::Report;
 use crate::finding::{Finding, Resource, Severity};
+use crate::inert::inert;
 use crate::rules::{self, NotEvaluated, Rule};
 use crate::snapshot::CollectionError;
 
@@ -367,7 +368,7 @@ fn result(finding: &Finding, catalog: &Catalog) -> SarifResult {
                 .build(),
         )
         .logical_locations(vec![logical])
-        .message(Message::from(label.as_str()))
+        .message(Message::from(inert(&label).as_ref()))
         .build();
 
     let mut fingerprints = BTreeMap::new();
@@ -384,7 +385,13 @@ fn result(finding: &Finding, catalog: &Catalog) -> SarifResult {
         additional.insert("evidence".to_owned(), finding.evidence.clone());
     }
 
-    let text = format!("{}\nFix: {}", finding.message, finding.remediation);
+    // Message text is shown to people (code scanning, terminals via `jq -r`): inert, one
+    // line per part. The data fields keep AWS's exact bytes.
+    let text = format!(
+        "{}\nFix: {}",
+        inert(&finding.message),
+        inert(&finding.remediation)
+    );
     let mut result = SarifResult::builder()
         .rule_id(finding.rule_id.clone())
         .level(level(finding.severity))
@@ -458,8 +465,11 @@ fn collection_error_notification(error: &CollectionError) -> Notification {
         .unwrap_or_default();
     let text = format!(
         "{}:{} failed in {scope}{code}: {}. What it would have read is unknown, not clean.",
-        error.service, error.operation, error.error
+        error.service,
+        error.operation,
+        inert(&error.error)
     );
+    let text = inert(&text).into_owned();
     let mut additional = BTreeMap::new();
     additional.insert("service".to_owned(), json!(error.service));
     additional.insert("operation".to_owned(), json!(error.operation));

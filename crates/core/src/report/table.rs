@@ -6,11 +6,18 @@ use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED}
 
 use super::Report;
 use crate::finding::Severity;
+use crate::inert::{inert, inert_lines};
 
 /// Failed calls listed under the table; a deadline over a whole estate can fail thousands.
 const ERRORS_LISTED: usize = 20;
 
+/// The table, with AWS text made inert: each value from AWS on one line, and a last pass over
+/// the whole text so that no escape sequence reaches the terminal, whatever field held it.
 pub fn render(report: &Report) -> String {
+    inert_lines(&render_raw(report)).into_owned()
+}
+
+fn render_raw(report: &Report) -> String {
     let mut out = String::new();
     let active: Vec<_> = report
         .findings
@@ -26,24 +33,34 @@ pub fn render(report: &Report) -> String {
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_header(vec!["Severity", "Rule", "Resource", "Finding"]);
         for finding in active {
+            let id = inert(&finding.resource.id);
             let mut resource = match &finding.resource.name {
                 Some(name) if name != &finding.resource.id => {
-                    format!("{}\n({name})", finding.resource.id)
+                    format!("{id}\n({})", inert(name))
                 }
-                _ => finding.resource.id.clone(),
+                _ => id.into_owned(),
             };
             if estate {
                 let _ = write!(
                     resource,
                     "\n{} {}",
-                    finding.resource.account, finding.resource.region
+                    inert(&finding.resource.account),
+                    inert(&finding.resource.region)
                 );
             }
             table.add_row(vec![
                 Cell::new(finding.severity.as_str()),
-                Cell::new(format!("{}\n{}", finding.rule_id, finding.principle)),
+                Cell::new(format!(
+                    "{}\n{}",
+                    inert(&finding.rule_id),
+                    finding.principle
+                )),
                 Cell::new(resource),
-                Cell::new(format!("{}\nfix: {}", finding.message, finding.remediation)),
+                Cell::new(format!(
+                    "{}\nfix: {}",
+                    inert(&finding.message),
+                    inert(&finding.remediation)
+                )),
             ]);
         }
         let _ = writeln!(out, "{table}");
@@ -87,7 +104,7 @@ pub fn render(report: &Report) -> String {
                 error.service,
                 error.operation,
                 error.region.as_deref().unwrap_or("-"),
-                error.error
+                inert(&error.error)
             );
         }
         if report.coverage.errors.len() > ERRORS_LISTED {

@@ -33,7 +33,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
                 continue;
             };
             // Entries are evaluated lowest number first: an earlier deny wins.
-            let earlier = &inbound[..i];
+            let earlier = inbound.get(..i).unwrap_or_default();
             let ports: Vec<u16> = facts
                 .settings
                 .admin_ports
