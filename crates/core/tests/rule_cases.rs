@@ -29,132 +29,13 @@
 //!   the fixture states what the doc requires, the case is run and reported but does not fail,
 //!   unless it passes, which means the bug is fixed and the marker must go.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod common;
+
+use std::collections::BTreeSet;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-use serde_json::Value;
-use vpcaudit_core::config::{CLOUDFLARE_RANGES, Settings, parse_ranges};
-use vpcaudit_core::finding::{Finding, Severity};
-use vpcaudit_core::model::RegionInventory;
-use vpcaudit_core::snapshot::{Coverage, SNAPSHOT_FORMAT_VERSION, Snapshot, ToolInfo};
-
-const ACCOUNT: &str = "111122223333";
-const REGION: &str = "eu-west-1";
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Fixture {
-    rule: String,
-    cases: Vec<Case>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Case {
-    name: String,
-    #[serde(default)]
-    known_bug: Option<String>,
-    expected: Vec<(String, String)>,
-    #[serde(default)]
-    severities: BTreeMap<String, Severity>,
-    #[serde(default)]
-    settings: Settings,
-    /// Kept as JSON so unknown keys can be found before it is turned into the model.
-    inventory: Value,
-}
-
-impl Case {
-    fn expects(&self, rule_id: &str) -> bool {
-        self.expected.iter().any(|(rule, _)| rule == rule_id)
-    }
-}
-
-fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/rules")
-}
-
-fn fixture_path(rule_id: &str) -> PathBuf {
-    fixture_dir().join(format!("{rule_id}.json"))
-}
-
-fn load_fixture(path: &Path) -> Fixture {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: cannot read: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// Paths (`subnets[0].tags_`) of keys in `given` that are absent from `parsed`, the
-/// re-serialised model: keys serde ignored, which in a fixture are typos.
-fn unknown_keys(given: &Value, parsed: &Value, path: &str, out: &mut Vec<String>) {
-    match (given, parsed) {
-        (Value::Object(given), Value::Object(parsed)) => {
-            for (key, value) in given {
-                let here = if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{path}.{key}")
-                };
-                match parsed.get(key) {
-                    Some(parsed_value) => unknown_keys(value, parsed_value, &here, out),
-                    // An explicit null for an omitted optional field is not a typo.
-                    None if value.is_null() => {}
-                    None => out.push(here),
-                }
-            }
-        }
-        (Value::Array(given), Value::Array(parsed)) => {
-            for (i, (g, p)) in given.iter().zip(parsed).enumerate() {
-                unknown_keys(g, p, &format!("{path}[{i}]"), out);
-            }
-        }
-        _ => {}
-    }
-}
-
-fn parse_inventory(case: &Case) -> Result<RegionInventory, String> {
-    let mut inventory: RegionInventory = serde_json::from_value(case.inventory.clone())
-        .map_err(|e| format!("inventory does not parse: {e}"))?;
-    let reserialized = serde_json::to_value(&inventory).expect("inventory serialises");
-    let mut unknown = Vec::new();
-    unknown_keys(&case.inventory, &reserialized, "inventory", &mut unknown);
-    if !unknown.is_empty() {
-        return Err(format!("unknown keys (typos?): {}", unknown.join(", ")));
-    }
-    if inventory.account.is_empty() {
-        inventory.account = ACCOUNT.to_owned();
-    }
-    if inventory.region.is_empty() {
-        inventory.region = REGION.to_owned();
-    }
-    Ok(inventory)
-}
-
-fn audit(inventory: RegionInventory, settings: &Settings) -> Vec<Finding> {
-    let snapshot = Snapshot {
-        format_version: SNAPSHOT_FORMAT_VERSION,
-        tool: ToolInfo::current(),
-        collected_at: "2025-01-01T00:00:00Z".to_owned(),
-        account: Some(ACCOUNT.to_owned()),
-        accounts: vec![ACCOUNT.to_owned()],
-        regions: vec![REGION.to_owned()],
-        scopes: vec![inventory],
-        coverage: Coverage::default(),
-        collection: None,
-    };
-    let mut settings = settings.clone();
-    if settings.edge.is_some() && settings.edge_ranges.is_empty() {
-        settings.edge_ranges = parse_ranges(CLOUDFLARE_RANGES).expect("bundled ranges parse");
-    }
-    let evaluation = vpcaudit_core::rules::evaluate(&snapshot, &settings);
-    assert!(
-        evaluation.not_evaluated.is_empty(),
-        "rules not evaluated with full coverage: {:?}",
-        evaluation.not_evaluated
-    );
-    evaluation.findings
-}
+use common::{Case, Fixture, audit, fixture_dir, fixture_path, load_fixture, parse_inventory};
+use vpcaudit_core::finding::Finding;
 
 /// Everything wrong with one case's result; empty when it passes.
 fn problems(fixture: &Fixture, case: &Case, findings: &[Finding]) -> Vec<String> {

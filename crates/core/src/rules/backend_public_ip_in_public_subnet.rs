@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::Violation;
+use super::{Cause, Violation};
 use crate::analysis::{ScopeFacts, SgUserKind};
 use crate::snapshot::Dataset;
 
@@ -36,7 +36,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
                 "Move {id} to a private subnet behind a load balancer (and NAT for egress); \
                  reach it for administration through SSM Session Manager instead of a public IP."
             ))
-            .cause(subnet_id.to_owned()),
+            .cause(Cause::subnet(subnet_id)),
         );
     };
     // Declared entry points (a bastion) sit in public subnets by design.

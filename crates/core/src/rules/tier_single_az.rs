@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
-use super::Violation;
+use super::{Cause, Violation};
 use crate::analysis::{ScopeFacts, Tier};
 use crate::snapshot::Dataset;
 
@@ -56,7 +56,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
                      tier's resources over both.",
                     tier.name()
                 ))
-                .cause(tier.name()),
+                .cause(Cause::tier(tier)),
             );
         }
     }
