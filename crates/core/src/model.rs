@@ -14,7 +14,7 @@ pub type Tags = BTreeMap<String, String>;
 
 /// Everything collected for one account in one region. VPCs are regional, so every analysis
 /// and rule works on one scope at a time.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegionInventory {
     pub account: String,
@@ -36,7 +36,7 @@ pub struct RegionInventory {
     pub api_stages: Vec<ApiStage>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct Vpc {
     pub id: String,
@@ -48,7 +48,7 @@ pub struct Vpc {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct Subnet {
     pub id: String,
@@ -62,7 +62,7 @@ pub struct Subnet {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct RouteTable {
     pub id: String,
@@ -79,7 +79,7 @@ impl RouteTable {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Route {
     pub destination: RouteDestination,
     pub target: RouteTarget,
@@ -91,7 +91,7 @@ pub struct Route {
 }
 
 /// Where a route sends traffic to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RouteDestination {
     Ipv4(Ipv4Net),
@@ -121,7 +121,7 @@ impl std::fmt::Display for RouteDestination {
 }
 
 /// What a route sends traffic through. Every target kind a VPC route can have.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum RouteTarget {
     Local,
@@ -189,7 +189,9 @@ impl std::fmt::Display for RouteTarget {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RouteState {
     #[default]
@@ -198,7 +200,7 @@ pub enum RouteState {
     Blackhole,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct RouteTableAssociation {
     pub id: Option<String>,
@@ -207,7 +209,7 @@ pub struct RouteTableAssociation {
     pub gateway_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct InternetGateway {
     pub id: String,
@@ -215,7 +217,7 @@ pub struct InternetGateway {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct NatGateway {
     pub id: String,
@@ -245,7 +247,7 @@ impl NatGateway {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct NetworkAcl {
     pub id: String,
@@ -256,7 +258,7 @@ pub struct NetworkAcl {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct NetworkAclEntry {
     pub rule_number: i32,
@@ -270,7 +272,7 @@ pub struct NetworkAclEntry {
 }
 
 /// An IP protocol as AWS writes it: `-1` (all), a name (`tcp`) or a number (`6`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct Protocol(pub String);
 
@@ -302,7 +304,7 @@ impl std::fmt::Display for Protocol {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PortRange {
     pub from: i32,
     pub to: i32,
@@ -318,7 +320,7 @@ impl PortRange {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct SecurityGroup {
     pub id: String,
@@ -340,7 +342,7 @@ impl SecurityGroup {
 
 /// One permission of a security group with exactly one peer. AWS groups several peers under
 /// one permission; the collectors split them so every finding can cite the one that matters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SecurityGroupRule {
     /// The security group rule id (`sgr-…`) when AWS reported it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -384,7 +386,7 @@ impl SecurityGroupRule {
 }
 
 /// Who a security group rule lets in (or out to).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SecurityGroupPeer {
     Ipv4(Ipv4Net),
@@ -431,7 +433,7 @@ impl std::fmt::Display for SecurityGroupPeer {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct NetworkInterface {
     pub id: String,
@@ -452,7 +454,7 @@ pub struct NetworkInterface {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct Instance {
     pub id: String,
@@ -473,7 +475,7 @@ impl Instance {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct FlowLog {
     pub id: String,
@@ -484,14 +486,14 @@ pub struct FlowLog {
     pub destination_type: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Endpoint {
     pub address: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct DbInstance {
     pub id: String,
@@ -512,7 +514,7 @@ pub struct DbInstance {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct DbCluster {
     pub id: String,
@@ -530,7 +532,7 @@ pub struct DbCluster {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct DbSubnetGroup {
     pub name: String,
@@ -539,14 +541,14 @@ pub struct DbSubnetGroup {
     pub subnets: Vec<DbSubnetGroupMember>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct DbSubnetGroupMember {
     pub subnet_id: String,
     pub availability_zone: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct LambdaFunction {
     pub name: String,
@@ -559,14 +561,14 @@ pub struct LambdaFunction {
     pub environment: Vec<EnvironmentVariable>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct LambdaVpcConfig {
     pub subnet_ids: Vec<String>,
     pub security_group_ids: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct EnvironmentVariable {
     pub name: String,
@@ -575,7 +577,7 @@ pub struct EnvironmentVariable {
 }
 
 /// A fact about an environment variable's value, derived when it was read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ValueFact {
     /// The value names the endpoint of an RDS instance or cluster seen in this account/region.
@@ -592,7 +594,7 @@ pub enum ValueFact {
 
 /// An API Gateway stage (REST, HTTP or WebSocket API): the entry point the architecture puts
 /// in front of the business tier.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct ApiStage {
     pub api_id: String,

@@ -11,7 +11,10 @@ use crate::model::RegionInventory;
 /// Bumped when a snapshot written by an older vpcaudit can no longer be read as-is.
 pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The error code of a dataset a snapshot does not hold (written before it was collected).
+pub const NOT_COLLECTED: &str = "NotCollected";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Snapshot {
     pub format_version: u32,
@@ -34,7 +37,7 @@ pub struct Snapshot {
 }
 
 /// API requests made and time spent by one collection.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct CollectionStats {
     /// HTTP requests sent per service (IAM prefix) and operation, retries included.
@@ -45,7 +48,7 @@ pub struct CollectionStats {
     pub seconds: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ToolInfo {
     pub name: String,
     pub version: String,
@@ -62,7 +65,7 @@ impl ToolInfo {
 }
 
 /// What was read and what could not be. A dataset listed in `errors` is unknown, never empty.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct Coverage {
     pub collected: Vec<CollectedDataset>,
@@ -109,7 +112,7 @@ impl MissingDatasets<'_> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CollectedDataset {
     pub service: String,
     pub operation: String,
@@ -119,7 +122,7 @@ pub struct CollectedDataset {
     pub count: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CollectionError {
     pub service: String,
     pub operation: String,
@@ -140,7 +143,19 @@ pub struct CollectionError {
 ///
 /// This list is the one source of truth for which AWS calls vpcaudit makes: collectors,
 /// coverage, rule requirements and the IAM policy in the docs all come from it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Dataset {
     Vpcs,
@@ -383,20 +398,73 @@ impl Snapshot {
         // Parse the text again (not the Value) so errors carry the line and column, and
         // track the path so they name the key too.
         let mut deserializer = serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-            let key = e.path().to_string();
-            let inner = e.into_inner();
-            SnapshotError::Parse {
-                path: path.to_owned(),
-                line: inner.line(),
-                column: inner.column(),
-                message: if key.is_empty() || key == "." {
-                    strip_position(&inner.to_string())
-                } else {
-                    format!("{key}: {}", strip_position(&inner.to_string()))
-                },
+        let mut snapshot: Snapshot =
+            serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+                let key = e.path().to_string();
+                let inner = e.into_inner();
+                SnapshotError::Parse {
+                    path: path.to_owned(),
+                    line: inner.line(),
+                    column: inner.column(),
+                    message: if key.is_empty() || key == "." {
+                        strip_position(&inner.to_string())
+                    } else {
+                        format!("{key}: {}", strip_position(&inner.to_string()))
+                    },
+                }
+            })?;
+        snapshot.note_datasets_not_collected();
+        Ok(snapshot)
+    }
+
+    /// A collector records every dataset of every scope as collected or failed. A dataset it
+    /// records neither way was not read at all (an older vpcaudit did not know it): its empty
+    /// list means "unknown", so it is marked failed and the rules that need it are not
+    /// evaluated. Snapshots without any collection record (written by hand) are taken as
+    /// they are.
+    pub fn note_datasets_not_collected(&mut self) {
+        if self.coverage.collected.is_empty() {
+            return;
+        }
+        let recorded: HashSet<(&str, &str, &str, &str)> = self
+            .coverage
+            .collected
+            .iter()
+            .map(|c| {
+                (
+                    c.service.as_str(),
+                    c.operation.as_str(),
+                    c.account.as_str(),
+                    c.region.as_str(),
+                )
+            })
+            .collect();
+        let missing = self.coverage.missing();
+        let mut not_collected = Vec::new();
+        for scope in &self.scopes {
+            for dataset in Dataset::ALL {
+                let (service, operation) = dataset.api_call();
+                if recorded.contains(&(service, operation, &scope.account, &scope.region))
+                    || missing.is_missing(dataset, &scope.account, &scope.region)
+                {
+                    continue;
+                }
+                not_collected.push(CollectionError {
+                    service: service.to_owned(),
+                    operation: operation.to_owned(),
+                    account: Some(scope.account.clone()),
+                    region: Some(scope.region.clone()),
+                    code: Some(NOT_COLLECTED.to_owned()),
+                    error: format!(
+                        "not in this snapshot: vpcaudit {} did not collect this dataset",
+                        self.tool.version
+                    ),
+                    dataset: Some(dataset),
+                });
             }
-        })
+        }
+        drop(missing);
+        self.coverage.errors.extend(not_collected);
     }
 
     /// Writes the snapshot as pretty JSON.

@@ -190,7 +190,7 @@ pub fn find(id: &str) -> Option<&'static Rule> {
 }
 
 /// A rule that could not be evaluated somewhere because data it needs is missing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NotEvaluated {
     pub rule_id: String,
     pub account: String,

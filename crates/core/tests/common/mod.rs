@@ -11,6 +11,7 @@ use serde_json::Value;
 use vpcaudit_core::config::{CLOUDFLARE_RANGES, Settings, parse_ranges};
 use vpcaudit_core::finding::{Finding, Severity};
 use vpcaudit_core::model::RegionInventory;
+use vpcaudit_core::rules::Evaluation;
 use vpcaudit_core::snapshot::{Coverage, SNAPSHOT_FORMAT_VERSION, Snapshot, ToolInfo};
 
 pub const ACCOUNT: &str = "111122223333";
@@ -105,6 +106,21 @@ pub fn parse_inventory(case: &Case) -> Result<RegionInventory, String> {
 }
 
 pub fn audit(inventory: RegionInventory, settings: &Settings) -> Vec<Finding> {
+    let (_, evaluation) = audit_evaluation(inventory, settings, Coverage::default());
+    assert!(
+        evaluation.not_evaluated.is_empty(),
+        "rules not evaluated with full coverage: {:?}",
+        evaluation.not_evaluated
+    );
+    evaluation.findings
+}
+
+/// Audits one account and region with the given coverage: the snapshot and the evaluation.
+pub fn audit_evaluation(
+    inventory: RegionInventory,
+    settings: &Settings,
+    coverage: Coverage,
+) -> (Snapshot, Evaluation) {
     let snapshot = Snapshot {
         format_version: SNAPSHOT_FORMAT_VERSION,
         tool: ToolInfo::current(),
@@ -113,7 +129,7 @@ pub fn audit(inventory: RegionInventory, settings: &Settings) -> Vec<Finding> {
         accounts: vec![ACCOUNT.to_owned()],
         regions: vec![REGION.to_owned()],
         scopes: vec![inventory],
-        coverage: Coverage::default(),
+        coverage,
         collection: None,
     };
     let mut settings = settings.clone();
@@ -121,10 +137,5 @@ pub fn audit(inventory: RegionInventory, settings: &Settings) -> Vec<Finding> {
         settings.edge_ranges = parse_ranges(CLOUDFLARE_RANGES).expect("bundled ranges parse");
     }
     let evaluation = vpcaudit_core::rules::evaluate(&snapshot, &settings);
-    assert!(
-        evaluation.not_evaluated.is_empty(),
-        "rules not evaluated with full coverage: {:?}",
-        evaluation.not_evaluated
-    );
-    evaluation.findings
+    (snapshot, evaluation)
 }
