@@ -10,6 +10,8 @@ pub(super) const REQUIRES: &[Dataset] = &[
     Dataset::Subnets,
     Dataset::RouteTables,
     Dataset::Instances,
+    // NAT gateways list their own interfaces, which are not workloads.
+    Dataset::NatGateways,
     Dataset::NetworkInterfaces,
 ];
 

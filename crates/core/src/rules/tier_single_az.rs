@@ -18,6 +18,8 @@ pub(super) const REQUIRES: &[Dataset] = &[
     Dataset::DbInstances,
     Dataset::DbClusters,
     Dataset::LambdaFunctions,
+    // NAT gateways list their own interfaces, which are not workloads.
+    Dataset::NatGateways,
 ];
 
 pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
