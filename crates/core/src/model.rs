@@ -14,7 +14,7 @@ pub type Tags = BTreeMap<String, String>;
 
 /// Everything collected for one account in one region. VPCs are regional, so every analysis
 /// and rule works on one scope at a time.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegionInventory {
     pub account: String,
@@ -36,7 +36,7 @@ pub struct RegionInventory {
     pub api_stages: Vec<ApiStage>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Vpc {
     pub id: String,
@@ -48,7 +48,7 @@ pub struct Vpc {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Subnet {
     pub id: String,
@@ -62,7 +62,7 @@ pub struct Subnet {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RouteTable {
     pub id: String,
@@ -79,7 +79,7 @@ impl RouteTable {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Route {
     pub destination: RouteDestination,
@@ -92,7 +92,7 @@ pub struct Route {
 }
 
 /// Where a route sends traffic to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RouteDestination {
     Ipv4(Ipv4Net),
@@ -122,7 +122,7 @@ impl std::fmt::Display for RouteDestination {
 }
 
 /// What a route sends traffic through. Every target kind a VPC route can have.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(
     tag = "kind",
     content = "id",
@@ -195,7 +195,7 @@ impl std::fmt::Display for RouteTarget {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RouteState {
     #[default]
@@ -204,7 +204,7 @@ pub enum RouteState {
     Blackhole,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RouteTableAssociation {
     pub id: Option<String>,
@@ -213,7 +213,7 @@ pub struct RouteTableAssociation {
     pub gateway_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct InternetGateway {
     pub id: String,
@@ -221,7 +221,7 @@ pub struct InternetGateway {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NatGateway {
     pub id: String,
@@ -251,7 +251,7 @@ impl NatGateway {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NetworkAcl {
     pub id: String,
@@ -262,7 +262,7 @@ pub struct NetworkAcl {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NetworkAclEntry {
     pub rule_number: i32,
@@ -276,7 +276,7 @@ pub struct NetworkAclEntry {
 }
 
 /// An IP protocol as AWS writes it: `-1` (all), a name (`tcp`) or a number (`6`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct Protocol(pub String);
 
@@ -308,7 +308,7 @@ impl std::fmt::Display for Protocol {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PortRange {
     pub from: i32,
@@ -325,7 +325,7 @@ impl PortRange {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SecurityGroup {
     pub id: String,
@@ -347,7 +347,7 @@ impl SecurityGroup {
 
 /// One permission of a security group with exactly one peer. AWS groups several peers under
 /// one permission; the collectors split them so every finding can cite the one that matters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityGroupRule {
     /// The security group rule id (`sgr-…`) when AWS reported it.
@@ -392,7 +392,7 @@ impl SecurityGroupRule {
 }
 
 /// Who a security group rule lets in (or out to).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[serde(deny_unknown_fields)]
 pub enum SecurityGroupPeer {
@@ -440,7 +440,7 @@ impl std::fmt::Display for SecurityGroupPeer {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NetworkInterface {
     pub id: String,
@@ -461,7 +461,7 @@ pub struct NetworkInterface {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Instance {
     pub id: String,
@@ -482,7 +482,7 @@ impl Instance {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct FlowLog {
     pub id: String,
@@ -493,7 +493,7 @@ pub struct FlowLog {
     pub destination_type: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
     pub address: String,
@@ -501,7 +501,7 @@ pub struct Endpoint {
     pub port: Option<u16>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DbInstance {
     pub id: String,
@@ -522,7 +522,7 @@ pub struct DbInstance {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DbCluster {
     pub id: String,
@@ -540,7 +540,7 @@ pub struct DbCluster {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DbSubnetGroup {
     pub name: String,
@@ -549,14 +549,14 @@ pub struct DbSubnetGroup {
     pub subnets: Vec<DbSubnetGroupMember>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DbSubnetGroupMember {
     pub subnet_id: String,
     pub availability_zone: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct LambdaFunction {
     pub name: String,
@@ -569,14 +569,14 @@ pub struct LambdaFunction {
     pub environment: Vec<EnvironmentVariable>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct LambdaVpcConfig {
     pub subnet_ids: Vec<String>,
     pub security_group_ids: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct EnvironmentVariable {
     pub name: String,
@@ -585,7 +585,7 @@ pub struct EnvironmentVariable {
 }
 
 /// A fact about an environment variable's value, derived when it was read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ValueFact {
     /// The value names the endpoint of an RDS instance or cluster seen in this account/region.
@@ -602,7 +602,7 @@ pub enum ValueFact {
 
 /// An API Gateway stage (REST, HTTP or WebSocket API): the entry point the architecture puts
 /// in front of the business tier.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ApiStage {
     pub api_id: String,

@@ -14,7 +14,10 @@ pub const UNKNOWN_REFERENCE: &str = "UnknownReference";
 /// Bumped when a snapshot written by an older vpcaudit can no longer be read as-is.
 pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The error code of a dataset a snapshot does not hold (written before it was collected).
+pub const NOT_COLLECTED: &str = "NotCollected";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Snapshot {
     pub format_version: u32,
@@ -37,7 +40,7 @@ pub struct Snapshot {
 }
 
 /// API requests made and time spent by one collection.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CollectionStats {
     /// HTTP requests sent per service (IAM prefix) and operation, retries included.
@@ -48,7 +51,7 @@ pub struct CollectionStats {
     pub seconds: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ToolInfo {
     pub name: String,
@@ -66,7 +69,7 @@ impl ToolInfo {
 }
 
 /// What was read and what could not be. A dataset listed in `errors` is unknown, never empty.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Coverage {
     pub collected: Vec<CollectedDataset>,
@@ -113,7 +116,7 @@ impl MissingDatasets<'_> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CollectedDataset {
     pub service: String,
@@ -124,7 +127,7 @@ pub struct CollectedDataset {
     pub count: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CollectionError {
     pub service: String,
@@ -146,7 +149,19 @@ pub struct CollectionError {
 ///
 /// This list is the one source of truth for which AWS calls vpcaudit makes: collectors,
 /// coverage, rule requirements and the IAM policy in the docs all come from it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Dataset {
     Vpcs,
@@ -414,6 +429,7 @@ impl Snapshot {
                 message,
             })?;
         snapshot.record_unknown_references();
+        snapshot.note_datasets_not_collected();
         Ok(snapshot)
     }
 
@@ -505,6 +521,56 @@ impl Snapshot {
             }
         }
         self.coverage.errors.extend(errors);
+    }
+
+    /// A collector records every dataset of every scope as collected or failed. A dataset it
+    /// records neither way was not read at all (an older vpcaudit did not know it): its empty
+    /// list means "unknown", so it is marked failed and the rules that need it are not
+    /// evaluated. Snapshots without any collection record (written by hand) are taken as
+    /// they are.
+    pub fn note_datasets_not_collected(&mut self) {
+        if self.coverage.collected.is_empty() {
+            return;
+        }
+        let recorded: HashSet<(&str, &str, &str, &str)> = self
+            .coverage
+            .collected
+            .iter()
+            .map(|c| {
+                (
+                    c.service.as_str(),
+                    c.operation.as_str(),
+                    c.account.as_str(),
+                    c.region.as_str(),
+                )
+            })
+            .collect();
+        let missing = self.coverage.missing();
+        let mut not_collected = Vec::new();
+        for scope in &self.scopes {
+            for dataset in Dataset::ALL {
+                let (service, operation) = dataset.api_call();
+                if recorded.contains(&(service, operation, &scope.account, &scope.region))
+                    || missing.is_missing(dataset, &scope.account, &scope.region)
+                {
+                    continue;
+                }
+                not_collected.push(CollectionError {
+                    service: service.to_owned(),
+                    operation: operation.to_owned(),
+                    account: Some(scope.account.clone()),
+                    region: Some(scope.region.clone()),
+                    code: Some(NOT_COLLECTED.to_owned()),
+                    error: format!(
+                        "not in this snapshot: vpcaudit {} did not collect this dataset",
+                        self.tool.version
+                    ),
+                    dataset: Some(dataset),
+                });
+            }
+        }
+        drop(missing);
+        self.coverage.errors.extend(not_collected);
     }
 
     /// Writes the snapshot as pretty JSON.

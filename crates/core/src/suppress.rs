@@ -15,7 +15,7 @@ use crate::model::Tags;
 use crate::snapshot::Snapshot;
 
 /// What became of the configured suppressions in one run.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SuppressionReport {
     /// Past their `expires` date: they no longer suppress anything.
     pub expired: Vec<SuppressionNote>,
@@ -30,7 +30,7 @@ impl SuppressionReport {
 }
 
 /// A suppression as reported back to the user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SuppressionNote {
     pub rule: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

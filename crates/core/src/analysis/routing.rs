@@ -60,6 +60,9 @@ pub struct RouteEvidence {
     pub state: RouteState,
     /// Whether the subnet uses this table through an explicit association or as the main table.
     pub association: &'static str,
+    /// The destination itself, for fingerprint causes (`destination` is display text).
+    #[serde(skip)]
+    pub route_destination: RouteDestination,
 }
 
 impl RouteEvidence {
@@ -71,6 +74,7 @@ impl RouteEvidence {
             target_kind: route.target.kind_name().to_owned(),
             state: route.state,
             association: if explicit { "explicit" } else { "main" },
+            route_destination: route.destination.clone(),
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::suppress::SuppressionReport;
 pub const REPORT_FORMAT_VERSION: u32 = 1;
 
 /// The JSON report. Field names and meanings are a contract documented in the README.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Report {
     pub format_version: u32,
     pub tool: ToolInfo,
@@ -38,7 +38,7 @@ pub struct Report {
     pub summary: Summary,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ReportCoverage {
     pub collected: Vec<CollectedDataset>,
     pub errors: Vec<CollectionError>,
@@ -46,7 +46,7 @@ pub struct ReportCoverage {
     pub not_evaluated: Vec<NotEvaluated>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
     /// Findings that are not suppressed: what fails a run.
     pub total: usize,
@@ -78,7 +78,7 @@ pub struct Summary {
     pub evaluation_seconds: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BaselineSummary {
     /// The earlier report.
     pub path: String,

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{Violation, world_open};
+use super::{Cause, Violation, world_open};
 use crate::analysis::ScopeFacts;
 use crate::snapshot::Dataset;
 
@@ -40,7 +40,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
                  bastion whose security group is referenced instead.",
                 rule.peer, group.id
             ))
-            .cause(world_open::cause(rule));
+            .cause(Cause::sg_ingress(rule));
             if let Some(severity) = severity {
                 violation = violation.severity(severity);
             }

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{Violation, world_open};
+use super::{Cause, Violation, world_open};
 use crate::analysis::ScopeFacts;
 use crate::finding::Severity;
 use crate::snapshot::Dataset;
@@ -61,7 +61,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
                      the tier that calls this backend (its load balancer or upstream service).",
                     rule.peer, group.id
                 ))
-                .cause(world_open::cause(rule))
+                .cause(Cause::sg_ingress(rule))
                 .severity(severity),
             );
         }

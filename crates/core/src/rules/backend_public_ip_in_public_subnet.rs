@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::Violation;
+use super::{Cause, Violation};
 use crate::analysis::{ScopeFacts, SgUserKind};
 use crate::snapshot::Dataset;
 
@@ -10,6 +10,8 @@ pub(super) const REQUIRES: &[Dataset] = &[
     Dataset::Subnets,
     Dataset::RouteTables,
     Dataset::Instances,
+    // NAT gateways list their own interfaces, which are not workloads.
+    Dataset::NatGateways,
     Dataset::NetworkInterfaces,
 ];
 
@@ -36,7 +38,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
                 "Move {id} to a private subnet behind a load balancer (and NAT for egress); \
                  reach it for administration through SSM Session Manager instead of a public IP."
             ))
-            .cause(subnet_id.to_owned()),
+            .cause(Cause::subnet(subnet_id)),
         );
     };
     // Declared entry points (a bastion) sit in public subnets by design.

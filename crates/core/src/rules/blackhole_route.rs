@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::Violation;
+use super::{Cause, Violation};
 use crate::analysis::ScopeFacts;
 use crate::model::RouteState;
 use crate::snapshot::Dataset;
@@ -48,7 +48,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
                      --destination-cidr-block {} --nat-gateway-id …) or delete it.",
                     table.id, route.destination
                 ))
-                .cause(route.destination.to_string()),
+                .cause(Cause::route(&route.destination)),
             );
         }
     }

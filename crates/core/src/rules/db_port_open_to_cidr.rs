@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::Violation;
+use super::{Cause, Violation};
 use crate::analysis::{PeerReach, ScopeFacts, exposure::default_db_port};
 use crate::finding::Severity;
 use crate::model::Endpoint;
@@ -103,7 +103,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
                      application tier's security group.",
                     rule.peer
                 ))
-                .cause(format!("{}:{}:{port}", rule.peer, rule.describe_ports()))
+                .cause(Cause::sg_port(rule, port))
                 .severity(severity),
             );
         }

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::Violation;
+use super::{Cause, Violation};
 use crate::analysis::ScopeFacts;
 use crate::finding::Resource;
 use crate::snapshot::Dataset;
@@ -50,7 +50,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
                     "Give {} a security group created in {} (the VPC of its subnet group).",
                     resource.id, group.vpc_id
                 ))
-                .cause(sg_id.clone()),
+                .cause(Cause::security_group(sg_id)),
             );
         }
     };

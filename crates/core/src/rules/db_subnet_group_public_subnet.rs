@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::Violation;
+use super::{Cause, Violation};
 use crate::analysis::ScopeFacts;
 use crate::snapshot::Dataset;
 
@@ -41,7 +41,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
                      (aws rds modify-db-subnet-group …).",
                     member.subnet_id, group.name
                 ))
-                .cause(member.subnet_id.clone()),
+                .cause(Cause::subnet(&member.subnet_id)),
             );
         }
     }

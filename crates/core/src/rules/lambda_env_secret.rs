@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::Violation;
+use super::{Cause, Violation};
 use crate::analysis::ScopeFacts;
 use crate::model::ValueFact;
 use crate::secrets::is_secret_name;
@@ -43,7 +43,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
                      put its ARN in {} and read it at runtime; rotate the exposed secret.",
                     var.name
                 ))
-                .cause(var.name.clone()),
+                .cause(Cause::variable(&var.name)),
             );
         }
     }

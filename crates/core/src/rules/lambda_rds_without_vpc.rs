@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use super::Violation;
+use super::{Cause, Violation};
 use crate::analysis::ScopeFacts;
 use crate::finding::Severity;
 use crate::model::ValueFact;
@@ -67,7 +67,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
                      group the database admits.",
                     function.name
                 ))
-                .cause(var.name.clone());
+                .cause(Cause::variable(&var.name));
                 if let Some(severity) = severity {
                     violation = violation.severity(severity);
                 }

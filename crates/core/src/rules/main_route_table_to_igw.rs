@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::Violation;
+use super::{Cause, Violation};
 use crate::analysis::{RouteEvidence, ScopeFacts};
 use crate::model::{RouteState, RouteTarget};
 use crate::snapshot::Dataset;
@@ -64,7 +64,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
                  explicit public route table.",
                 table.id, route.destination
             ))
-            .cause(route.destination.to_string()),
+            .cause(Cause::route(&route.destination)),
         );
     }
     out

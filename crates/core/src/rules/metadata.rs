@@ -1,6 +1,6 @@
 //! Parsing of a rule's doc file: `+++` front matter with the metadata, then Markdown sections.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::finding::{Principle, Severity};
 
@@ -13,7 +13,9 @@ pub const SECTIONS: [&str; 5] = [
     "References",
 ];
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The front matter, TOML: `id`, `name`, `title`, `severity`, `principle`, nothing else.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RuleMetadata {
     /// Stable code, never reused or renamed (`SG001`).
     pub id: String,
@@ -55,41 +57,8 @@ pub fn parse(text: &str) -> Result<(RuleMetadata, RuleDoc), String> {
         .ok_or("the front matter is not closed by a `+++` line")?;
     let (front, body) = (&rest[..end], &rest[end + 5..]);
 
-    let (mut id, mut name, mut title, mut severity, mut principle) = (None, None, None, None, None);
-    for (n, line) in front.lines().enumerate() {
-        let line_no = n + 2;
-        if line.trim().is_empty() || line.trim_start().starts_with('#') {
-            continue;
-        }
-        let (key, value) = line
-            .split_once('=')
-            .ok_or_else(|| format!("line {line_no}: expected `key = \"value\"`"))?;
-        let value = value
-            .trim()
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .ok_or_else(|| format!("line {line_no}: the value must be a quoted string"))?
-            .to_owned();
-        match key.trim() {
-            "id" => id = Some(value),
-            "name" => name = Some(value),
-            "title" => title = Some(value),
-            "severity" => {
-                severity = Some(value.parse().map_err(|e| format!("line {line_no}: {e}"))?);
-            }
-            "principle" => {
-                principle = Some(value.parse().map_err(|e| format!("line {line_no}: {e}"))?);
-            }
-            other => return Err(format!("line {line_no}: unknown key `{other}`")),
-        }
-    }
-    let meta = RuleMetadata {
-        id: id.ok_or("missing key `id`")?,
-        name: name.ok_or("missing key `name`")?,
-        title: title.ok_or("missing key `title`")?,
-        severity: severity.ok_or("missing key `severity`")?,
-        principle: principle.ok_or("missing key `principle`")?,
-    };
+    let meta: RuleMetadata =
+        toml::from_str(front).map_err(|e| format!("front matter: {}", e.message().trim()))?;
 
     let sections = split_sections(body);
     let headings: Vec<&str> = sections.iter().map(|(h, _)| h.as_str()).collect();
@@ -133,4 +102,32 @@ fn split_sections(body: &str) -> Vec<(String, String)> {
         *text = text.trim().to_owned();
     }
     sections
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BODY: &str = "## What it does\na\n## Why it matters\nb\n## Example\nc\n## How to fix\nd\n## References\ne\n";
+
+    fn doc(front: &str) -> String {
+        format!("+++\n{front}\n+++\n{BODY}")
+    }
+
+    #[test]
+    fn front_matter_is_toml_and_checked() {
+        let ok = doc(
+            "id = \"SG001\"\nname = \"x\"\ntitle = \"X\"\nseverity = \"high\"\nprinciple = \"sg-over-ip\"",
+        );
+        let (meta, _) = parse(&ok).expect("parses");
+        assert_eq!(meta.severity, Severity::High);
+        let typo = doc(
+            "id = \"SG001\"\nname = \"x\"\ntitle = \"X\"\nseverty = \"high\"\nprinciple = \"sg-over-ip\"",
+        );
+        assert!(parse(&typo).is_err_and(|e| e.contains("severty")));
+        let bad = doc(
+            "id = \"SG001\"\nname = \"x\"\ntitle = \"X\"\nseverity = \"dire\"\nprinciple = \"sg-over-ip\"",
+        );
+        assert!(parse(&bad).is_err());
+    }
 }

@@ -11,6 +11,7 @@ mod api_stage_without_throttling;
 mod backend_port_from_cidr;
 mod backend_public_ip_in_public_subnet;
 mod blackhole_route;
+mod cause;
 mod db_port_open_to_cidr;
 mod db_publicly_accessible;
 mod db_sg_vpc_mismatch;
@@ -44,6 +45,7 @@ use crate::analysis::ScopeFacts;
 use crate::config::{RuleSelection, Settings};
 use crate::finding::{Finding, Principle, Resource, Severity, fingerprint};
 use crate::snapshot::{Dataset, Snapshot};
+pub use cause::Cause;
 pub use metadata::{RuleDoc, RuleMetadata};
 
 /// What a check returns for one problem it found; the engine adds the rule's metadata.
@@ -54,8 +56,8 @@ pub struct Violation {
     pub evidence: serde_json::Value,
     pub remediation: String,
     /// What distinguishes this violation from others of the same rule on the same resource
-    /// (a route, a rule, a port). Part of the fingerprint; never the message text.
-    pub cause: String,
+    /// (a route, a rule, a port): documented keys, part of the fingerprint (see [`Cause`]).
+    pub cause: Cause,
     /// Set when this instance is more or less severe than the rule's default.
     pub severity: Option<Severity>,
 }
@@ -67,7 +69,7 @@ impl Violation {
             message,
             evidence: serde_json::Value::Null,
             remediation: String::new(),
-            cause: String::new(),
+            cause: Cause::none(),
             severity: None,
         }
     }
@@ -82,8 +84,8 @@ impl Violation {
         self
     }
 
-    pub fn cause(mut self, cause: impl Into<String>) -> Violation {
-        self.cause = cause.into();
+    pub fn cause(mut self, cause: Cause) -> Violation {
+        self.cause = cause;
         self
     }
 
@@ -188,7 +190,7 @@ pub fn find(id: &str) -> Option<&'static Rule> {
 }
 
 /// A rule that could not be evaluated somewhere because data it needs is missing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NotEvaluated {
     pub rule_id: String,
     pub account: String,
@@ -263,7 +265,7 @@ fn finding(rule: &Rule, v: Violation) -> Finding {
         &v.resource.account,
         &v.resource.region,
         &v.resource.id,
-        &v.cause,
+        &v.cause.encoded(),
     ]);
     let remediation = if v.remediation.is_empty() {
         rule.doc.fix_summary.clone()

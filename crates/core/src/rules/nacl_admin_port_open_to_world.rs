@@ -3,7 +3,7 @@
 use ipnet::IpNet;
 use serde_json::json;
 
-use super::Violation;
+use super::{Cause, Violation};
 use crate::analysis::ScopeFacts;
 use crate::model::{NetworkAcl, NetworkAclEntry, PortRange};
 use crate::snapshot::Dataset;
@@ -95,7 +95,7 @@ fn violation(
         n = entry.rule_number,
         acl = acl.id,
     ))
-    .cause(format!("ingress:{}:{source}", entry.rule_number))
+    .cause(Cause::nacl_ingress(entry.rule_number, source))
 }
 
 /// The entry's source when it is 0.0.0.0/0 or ::/0.

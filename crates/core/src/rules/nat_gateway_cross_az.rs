@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::Violation;
+use super::{Cause, Violation};
 use crate::analysis::{ScopeFacts, SubnetClass};
 use crate::snapshot::Dataset;
 
@@ -51,7 +51,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
                  route at it (one NAT gateway per Availability Zone).",
                 subnet.availability_zone
             ))
-            .cause(nat_gateway_id),
+            .cause(Cause::nat_gateway(nat_gateway_id)),
         );
     }
     out

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use ipnet::IpNet;
 use serde_json::json;
 
-use super::{Violation, world_open};
+use super::{Cause, Violation};
 use crate::analysis::{PeerReach, ScopeFacts, SgUser, SgUserKind};
 use crate::config::{CLOUDFLARE_RANGES, Edge, parse_ranges};
 use crate::model::{SecurityGroupPeer, SecurityGroupRule};
@@ -153,7 +153,7 @@ fn violation(
          in a managed prefix list), or put the origin behind a {edge_name} Tunnel.",
         group.id
     ))
-    .cause(world_open::cause(rule))
+    .cause(Cause::sg_ingress(rule))
 }
 
 #[cfg(test)]

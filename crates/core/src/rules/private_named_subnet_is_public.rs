@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::Violation;
+use super::{Cause, Violation};
 use crate::analysis::ScopeFacts;
 use crate::model::Tags;
 use crate::snapshot::Dataset;
@@ -103,7 +103,10 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
                  be public.",
                 subnet.id
             ))
-            .cause(format!("{}:{}", route.route_table_id, route.destination)),
+            .cause(Cause::table_route(
+                &route.route_table_id,
+                &route.route_destination,
+            )),
         );
     }
     out

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
-use super::Violation;
+use super::{Cause, Violation};
 use crate::analysis::{ScopeFacts, Tier};
 use crate::snapshot::Dataset;
 
@@ -18,6 +18,8 @@ pub(super) const REQUIRES: &[Dataset] = &[
     Dataset::DbInstances,
     Dataset::DbClusters,
     Dataset::LambdaFunctions,
+    // NAT gateways list their own interfaces, which are not workloads.
+    Dataset::NatGateways,
 ];
 
 pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
@@ -56,7 +58,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
                      tier's resources over both.",
                     tier.name()
                 ))
-                .cause(tier.name()),
+                .cause(Cause::tier(tier)),
             );
         }
     }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::Violation;
+use super::{Cause, Violation};
 use crate::analysis::ScopeFacts;
 use crate::model::Tags;
 use crate::snapshot::Dataset;
@@ -125,7 +125,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
                  (or correct their environment tags if they are wrong).",
                 strays.join(", ")
             ))
-            .cause(names.join(","))
+            .cause(Cause::environments(&names))
         })
         .collect()
 }

@@ -58,8 +58,3 @@ pub(super) fn carriers(facts: &ScopeFacts<'_>, group: &SecurityGroup) -> Value {
             .collect(),
     )
 }
-
-/// Fingerprint cause of a rule: its peer and ports, never its description.
-pub(super) fn cause(rule: &SecurityGroupRule) -> String {
-    format!("ingress:{}:{}", rule.peer, rule.describe_ports())
-}
