@@ -344,3 +344,44 @@ fn svg_of_the_bundled_example_anchors_every_placed_finding() {
         }
     }
 }
+
+/// Graphviz must accept the generated DOT. Needs `dot` (Debian: `apt-get install graphviz`);
+/// without it the test says so, and fails under CI=true rather than pass silently.
+#[test]
+fn graphviz_renders_the_bundled_example() {
+    let available = std::process::Command::new("dot").arg("-V").output().is_ok();
+    if !available {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "`dot` (Graphviz) is required for this test under CI: apt-get install graphviz"
+        );
+        eprintln!("skipped: `dot` (Graphviz) is not installed");
+        return;
+    }
+    let snapshot = Snapshot::load(&repo_root().join("fixtures/acme-small.json")).unwrap();
+    for d in diagrams_of(&snapshot) {
+        let mut child = std::process::Command::new("dot")
+            .arg("-Tsvg")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(dot::render(&d).as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "{}: dot failed: {stderr}",
+            d.vpc_id
+        );
+        assert!(!stderr.contains("Error"), "{}: {stderr}", d.vpc_id);
+        assert!(String::from_utf8_lossy(&output.stdout).contains("<svg"));
+    }
+}

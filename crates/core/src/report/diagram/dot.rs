@@ -87,6 +87,10 @@ pub fn render_grouped(diagram: &VpcDiagram, group_above: usize) -> String {
         .into_iter()
         .map(|t| diagram.tier_id(t))
         .collect();
+    // Invisible edges between the tier anchors stack the tiers as rows.
+    for pair in tier_ids.windows(2) {
+        let _ = writeln!(out, "  {} -> {} [style=invis];", pair[0], pair[1]);
+    }
     for edge in &diagram.edges {
         let mut attributes = vec![format!("label={}", quote(&[edge.label()]))];
         if tier_ids.contains(&edge.from) {
