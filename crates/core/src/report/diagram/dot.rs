@@ -15,7 +15,7 @@ pub fn render(diagram: &VpcDiagram) -> String {
 pub fn render_grouped(diagram: &VpcDiagram, group_above: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "digraph {} {{", diagram.id);
-    out.push_str("  compound=true;\n  rankdir=TB;\n  newrank=true;\n");
+    out.push_str("  compound=true;\n  rankdir=TB;\n");
     out.push_str("  node [shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\", fontname=\"Helvetica\", fontsize=10];\n");
     out.push_str("  edge [fontname=\"Helvetica\", fontsize=9];\n");
     let _ = writeln!(out, "  subgraph cluster_{} {{", diagram.id);
@@ -102,6 +102,9 @@ pub fn render_grouped(diagram: &VpcDiagram, group_above: usize) -> String {
         if edge.kind == EdgeKind::SecurityGroup {
             attributes.push("style=dashed".to_owned());
             attributes.push("color=\"#6b7280\"".to_owned());
+            // Rows come from the route edges and tier order; a group edge pointing up a
+            // row must not fight them (Graphviz loses such edges).
+            attributes.push("constraint=false".to_owned());
         }
         let _ = writeln!(
             out,
@@ -140,11 +143,10 @@ fn node_style(flags: &Flags) -> String {
 
 fn cluster_style(flags: &Flags) -> String {
     match flags.severity {
+        // The colour goes on the border only: a filled VPC would drown its contents.
         Some(severity) => {
-            let (fill, stroke) = severity_colours(severity);
-            format!(
-                " style=\"rounded,filled\"; fillcolor=\"{fill}\"; color=\"{stroke}\"; penwidth=2;"
-            )
+            let (_, stroke) = severity_colours(severity);
+            format!(" style=rounded; pencolor=\"{stroke}\"; penwidth=3;")
         }
         None => " style=rounded;".to_owned(),
     }
