@@ -385,3 +385,43 @@ fn graphviz_renders_the_bundled_example() {
         assert!(String::from_utf8_lossy(&output.stdout).contains("<svg"));
     }
 }
+
+#[test]
+fn markdown_embeds_the_diagrams_of_vpcs_with_findings() {
+    let snapshot = Snapshot::load(&repo_root().join("fixtures/acme-small.json")).unwrap();
+    let settings = Settings::default();
+    let report =
+        vpcaudit_core::report::Report::build(&snapshot, rules::evaluate(&snapshot, &settings));
+    let diagrams = diagram::build(&snapshot, &settings, &report.findings);
+    let markdown = vpcaudit_core::report::markdown::render_with_diagrams(&report, &diagrams);
+    let flagged = diagrams.iter().filter(|d| d.has_findings()).count();
+    assert!(flagged > 0);
+    assert_eq!(
+        markdown.matches("```mermaid\nflowchart TB").count(),
+        flagged
+    );
+    assert_eq!(markdown.matches("<details><summary>").count(), flagged);
+}
+
+#[test]
+fn html_report_is_self_contained_and_escaped() {
+    let snapshot = snapshot_of(hostile_inventory(HOSTILE));
+    let settings = Settings::default();
+    let mut report =
+        vpcaudit_core::report::Report::build(&snapshot, rules::evaluate(&snapshot, &settings));
+    report.findings.push(hostile_finding());
+    let diagrams = diagram::build(&snapshot, &settings, &report.findings);
+    let html = vpcaudit_core::report::html::render(&report, &diagrams);
+    // Exactly the one inline script: nothing from the account became markup.
+    assert_eq!(html.matches("<script").count(), 1);
+    assert!(html.contains("&lt;script&gt;alert("));
+    // Nothing to fetch: no URL but the SVG namespace.
+    let urls = html.matches("http://").count() + html.matches("https://").count();
+    assert_eq!(urls, html.matches("http://www.w3.org/2000/svg").count());
+    // The finding links to its box in the diagram.
+    assert!(html.contains("href=\"#n-i_i_1_subnet_pub\""), "{html}");
+    assert!(html.contains("id=\"n-i_i_1_subnet_pub\""));
+    for key in ["severity", "rule", "account", "region"] {
+        assert!(html.contains(&format!("id=\"filter-{key}\"")));
+    }
+}
