@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::Report;
+use super::diagram::{VpcDiagram, mermaid, svg};
 use crate::finding::{Finding, Principle, Severity};
 
 /// GitHub refuses a step summary over 1 MiB; the finding and coverage lists stop well before,
@@ -16,6 +17,40 @@ const LIST_BUDGET_BYTES: usize = 800 * 1024;
 /// any hazard that reached the output another way inert.
 pub fn render(report: &Report) -> String {
     render_with_budget(report, LIST_BUDGET_BYTES)
+}
+
+/// [`render`] followed by the Mermaid diagram of every VPC with findings, each under a
+/// collapsible `<details>` (GitHub renders Mermaid code blocks as pictures).
+pub fn render_with_diagrams(report: &Report, diagrams: &[VpcDiagram]) -> String {
+    let mut out = render(report);
+    diagrams_section(&mut out, diagrams, LIST_BUDGET_BYTES);
+    out
+}
+
+fn diagrams_section(out: &mut String, diagrams: &[VpcDiagram], budget: usize) {
+    let flagged: Vec<&VpcDiagram> = diagrams.iter().filter(|d| d.has_findings()).collect();
+    if flagged.is_empty() {
+        return;
+    }
+    out.push_str("## Diagrams\n\n");
+    let mut omitted = 0;
+    for diagram in &flagged {
+        for part in mermaid::render_within_limit(diagram) {
+            if out.len() + part.text.len() > budget {
+                omitted += 1;
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "<details><summary>{}</summary>\n\n```mermaid\n{}```\n\n</details>\n",
+                svg::escape(&part.title),
+                part.text
+            );
+        }
+    }
+    if omitted > 0 {
+        omitted_rows(out, omitted, "diagram", "diagrams");
+    }
 }
 
 /// [`render`] with the size past which lists are cut short (tests use a small one).

@@ -1,5 +1,7 @@
 //! Reports: the machine-readable report (the JSON contract) and its renderers.
 
+pub mod diagram;
+pub mod html;
 pub mod markdown;
 pub mod sarif;
 pub mod table;
