@@ -11,6 +11,7 @@ use vpcaudit_core::config::{CONFIG_FILE_NAME, Config, ConfigError, TEMPLATE};
 use vpcaudit_core::finding::Severity;
 use vpcaudit_core::pipeline::{self, seconds};
 pub use vpcaudit_core::pipeline::{ExitStatus, status};
+use vpcaudit_core::report::diagram::{self, VpcDiagram};
 use vpcaudit_core::report::sarif::SarifOptions;
 use vpcaudit_core::report::{self, Report};
 use vpcaudit_core::rules;
@@ -35,6 +36,8 @@ pub enum AppError {
     },
     #[error("unknown rule `{0}`; `vpcaudit rules` lists them")]
     UnknownRule(String),
+    #[error("no VPC `{0}` in the inventory")]
+    UnknownVpc(String),
 }
 
 impl AppError {
@@ -51,8 +54,11 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0 for GitHub code scanning.
     Sarif,
-    /// GitHub-flavoured Markdown for step summaries and pull request comments.
+    /// GitHub-flavoured Markdown for step summaries and pull request comments (with the
+    /// Mermaid diagram of every VPC with findings).
     Markdown,
+    /// One self-contained HTML file: summary, inline SVG diagrams, filterable findings.
+    Html,
 }
 
 /// A report written to a file in the same run, besides the main output.
@@ -125,9 +131,24 @@ pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
         .extra_outputs
         .iter()
         .map(|extra| (Some(extra.path.as_path()), extra.format));
-    let written: Vec<Result<(), AppError>> = extras
-        .chain(std::iter::once(main))
-        .map(|(path, format)| write_output(path, &render(&report, format, &options.sarif)))
+    let outputs: Vec<(Option<&Path>, Format)> = extras.chain(std::iter::once(main)).collect();
+    // Diagrams cost a second pass over the facts: only for the formats that show them.
+    let diagrams = if outputs
+        .iter()
+        .any(|(_, f)| matches!(f, Format::Markdown | Format::Html))
+    {
+        diagram::build(&snapshot, &config.settings, &report.findings)
+    } else {
+        Vec::new()
+    };
+    let written: Vec<Result<(), AppError>> = outputs
+        .into_iter()
+        .map(|(path, format)| {
+            write_output(
+                path,
+                &render_with_diagrams(&report, format, &options.sarif, &diagrams),
+            )
+        })
         .collect();
     written.into_iter().collect::<Result<Vec<()>, AppError>>()?;
     if options.output.is_some() || options.format != Format::Table {
@@ -144,14 +165,102 @@ pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
     Ok(status(&report, options.fail_on))
 }
 
-/// The report in one format.
+/// The report in one format (Markdown and HTML without diagrams).
 pub fn render(report: &Report, format: Format, sarif: &SarifOptions) -> String {
+    render_with_diagrams(report, format, sarif, &[])
+}
+
+/// The report in one format; Markdown and HTML show `diagrams`.
+pub fn render_with_diagrams(
+    report: &Report,
+    format: Format,
+    sarif: &SarifOptions,
+    diagrams: &[VpcDiagram],
+) -> String {
     match format {
         Format::Table => report::table::render(report),
         Format::Json => report.to_json(),
         Format::Sarif => report::sarif::render(report, sarif),
-        Format::Markdown => report::markdown::render(report),
+        Format::Markdown => report::markdown::render_with_diagrams(report, diagrams),
+        Format::Html => report::html::render(report, diagrams),
     }
+}
+
+/// Formats of `vpcaudit diagram`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DiagramFormat {
+    /// Mermaid `flowchart`: raw for one diagram, Markdown with one block each for several.
+    #[default]
+    Mermaid,
+    /// Graphviz DOT, one `digraph` per diagram.
+    Dot,
+    /// SVG drawn by vpcaudit (no Graphviz needed), diagrams stacked.
+    Svg,
+}
+
+#[derive(Debug, Clone)]
+pub struct DiagramOptions {
+    pub aws: AwsOptions,
+    pub snapshot: Option<PathBuf>,
+    pub format: DiagramFormat,
+    /// Only this VPC.
+    pub vpc: Option<String>,
+    pub output: Option<PathBuf>,
+    pub config: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+/// `vpcaudit diagram`: one picture per VPC, with the findings of a scan on it.
+pub async fn diagram(options: &DiagramOptions) -> Result<ExitStatus, AppError> {
+    let progress = Progress::new(options.quiet);
+    let config = Config::discover(options.config.as_deref())?;
+    let snapshot = match &options.snapshot {
+        Some(path) => Snapshot::load(path)?,
+        None => collect::collect(&options.aws, &progress).await?,
+    };
+    let today = chrono::Utc::now().date_naive();
+    let report = pipeline::audit(&snapshot, &config, None, today);
+    let mut diagrams = diagram::build(&snapshot, &config.settings, &report.findings);
+    if let Some(vpc) = &options.vpc {
+        diagrams.retain(|d| &d.vpc_id == vpc);
+        if diagrams.is_empty() {
+            return Err(AppError::UnknownVpc(vpc.clone()));
+        }
+    }
+    let text = match options.format {
+        DiagramFormat::Mermaid => {
+            let parts: Vec<_> = diagrams
+                .iter()
+                .flat_map(diagram::mermaid::render_within_limit)
+                .collect();
+            match parts.as_slice() {
+                [one] => one.text.clone(),
+                _ => parts
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "## {}\n\n```mermaid\n{}```\n",
+                            report::markdown::text(&p.title),
+                            p.text
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            }
+        }
+        DiagramFormat::Dot => diagrams
+            .iter()
+            .map(diagram::dot::render)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        DiagramFormat::Svg => diagram::svg::render_all(&diagrams),
+    };
+    write_output(options.output.as_deref(), &text)?;
+    Ok(if report.summary.complete {
+        ExitStatus::Clean
+    } else {
+        ExitStatus::Incomplete
+    })
 }
 
 /// `vpcaudit init`: writes the commented default configuration.
@@ -198,7 +307,7 @@ pub fn list_rules(format: Format) -> String {
             let list: Vec<_> = all.iter().map(|r| &r.meta).collect();
             serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"
         }
-        Format::Table | Format::Sarif | Format::Markdown => {
+        Format::Table | Format::Sarif | Format::Markdown | Format::Html => {
             let mut table = comfy_table::Table::new();
             table
                 .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)

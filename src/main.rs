@@ -4,7 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use vpcaudit::app::{self, AppError, CollectOptions, ExitStatus, ExtraOutput, Format, ScanOptions};
+use vpcaudit::app::{
+    self, AppError, CollectOptions, DiagramFormat, DiagramOptions, ExitStatus, ExtraOutput, Format,
+    ScanOptions,
+};
 use vpcaudit_collect::AwsOptions;
 use vpcaudit_core::finding::Severity;
 use vpcaudit_core::report::sarif::SarifOptions;
@@ -30,6 +33,54 @@ enum Command {
     Rules(RulesArgs),
     /// Write a commented default configuration file (vpcaudit.toml).
     Init(InitArgs),
+    /// Draw each VPC: zones, subnet tiers, gateways, workloads, security-group edges and
+    /// the findings of a scan on them.
+    Diagram(DiagramArgs),
+}
+
+#[derive(Args)]
+struct DiagramArgs {
+    #[command(flatten)]
+    aws: AwsArgs,
+    /// Draw a snapshot written by `vpcaudit collect` instead of a live account
+    #[arg(long, value_name = "FILE", conflicts_with_all = [
+        "profile", "region", "all_regions", "endpoint_url", "role_arn", "org", "time_limit",
+    ])]
+    snapshot: Option<PathBuf>,
+    /// Mermaid (raw for one diagram, Markdown with a block per diagram for several),
+    /// Graphviz DOT, or SVG drawn by vpcaudit
+    #[arg(long, value_enum, default_value_t = DiagramFormatArg::Mermaid)]
+    format: DiagramFormatArg,
+    /// Only this VPC
+    #[arg(long, value_name = "ID")]
+    vpc: Option<String>,
+    /// Write to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Configuration file [default: ./vpcaudit.toml when it exists]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Print no progress on stderr (warnings still print)
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+/// Formats of `diagram`.
+#[derive(Clone, Copy, ValueEnum)]
+enum DiagramFormatArg {
+    Mermaid,
+    Dot,
+    Svg,
+}
+
+impl From<DiagramFormatArg> for DiagramFormat {
+    fn from(format: DiagramFormatArg) -> DiagramFormat {
+        match format {
+            DiagramFormatArg::Mermaid => DiagramFormat::Mermaid,
+            DiagramFormatArg::Dot => DiagramFormat::Dot,
+            DiagramFormatArg::Svg => DiagramFormat::Svg,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -138,6 +189,9 @@ struct ScanArgs {
     /// Also write the report as Markdown to FILE
     #[arg(long, value_name = "FILE")]
     markdown: Option<PathBuf>,
+    /// Also write the report as one self-contained HTML file (diagrams included) to FILE
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// SARIF automation id, GitHub's analysis category [default: vpcaudit/ACCOUNT/REGIONS/]
     #[arg(long, value_name = "ID")]
     sarif_category: Option<String>,
@@ -206,6 +260,8 @@ enum ReportFormat {
     Sarif,
     /// GitHub-flavoured Markdown, for $GITHUB_STEP_SUMMARY and pull request comments
     Markdown,
+    /// One self-contained HTML file with the diagrams
+    Html,
 }
 
 impl From<ReportFormat> for Format {
@@ -215,6 +271,7 @@ impl From<ReportFormat> for Format {
             ReportFormat::Json => Format::Json,
             ReportFormat::Sarif => Format::Sarif,
             ReportFormat::Markdown => Format::Markdown,
+            ReportFormat::Html => Format::Html,
         }
     }
 }
@@ -253,6 +310,7 @@ fn main() -> ExitCode {
                 (Format::Sarif, args.sarif),
                 (Format::Json, args.json),
                 (Format::Markdown, args.markdown),
+                (Format::Html, args.html),
             ]
             .into_iter()
             .filter_map(|(format, path)| path.map(|path| ExtraOutput { format, path }))
@@ -276,6 +334,15 @@ fn main() -> ExitCode {
         Command::Collect(args) => run_async(app::collect(&CollectOptions {
             aws: args.aws.into_options(),
             output: args.output,
+            quiet: args.quiet,
+        })),
+        Command::Diagram(args) => run_async(app::diagram(&DiagramOptions {
+            aws: args.aws.into_options(),
+            snapshot: args.snapshot,
+            format: args.format.into(),
+            vpc: args.vpc,
+            output: args.output,
+            config: args.config,
             quiet: args.quiet,
         })),
         Command::Rules(args) => match args.command {

@@ -366,3 +366,56 @@ fn no_region_anywhere_is_a_clear_usage_error() {
         .code(2)
         .stderr(predicate::str::contains("no AWS region"));
 }
+
+#[test]
+fn diagram_draws_the_bundled_example_in_every_format() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/acme-small.json");
+    // Three VPCs: Mermaid comes as Markdown with one block each.
+    vpcaudit()
+        .args(["diagram", "--snapshot", example])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("```mermaid\nflowchart TB").count(3));
+    vpcaudit()
+        .args([
+            "diagram",
+            "--snapshot",
+            example,
+            "--vpc",
+            "vpc-060a3c4d9bc373e2e",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("flowchart TB\n"));
+    vpcaudit()
+        .args(["diagram", "--snapshot", example, "--format", "dot"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("digraph ").count(3));
+    vpcaudit()
+        .args(["diagram", "--snapshot", example, "--format", "svg"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("<svg "));
+    vpcaudit()
+        .args(["diagram", "--snapshot", example, "--vpc", "vpc-nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no VPC `vpc-nope`"));
+}
+
+#[test]
+fn scan_writes_a_self_contained_html_report() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/acme-small.json");
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    vpcaudit()
+        .args(["scan", "--snapshot", example, "--fail-on", "none", "--html"])
+        .arg(&html)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&html).unwrap();
+    assert!(text.starts_with("<!DOCTYPE html>"));
+    assert!(text.contains("<svg "));
+    assert!(text.contains("id=\"filter-severity\""));
+}
