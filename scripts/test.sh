@@ -35,6 +35,12 @@ else
 fi
 [ -x "$VPCAUDIT_SARIF_MULTITOOL" ] || { echo "test.sh: $VPCAUDIT_SARIF_MULTITOOL is missing" >&2; exit 1; }
 "$VPCAUDIT_PYTHON" -c "import cfnlint, moto" || { echo "test.sh: cfn-lint or moto missing from $venv" >&2; exit 1; }
+# Graphviz renders the DOT diagrams in crates/core/tests/diagram.rs (Debian's package).
+if ! command -v dot >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing graphviz (apt-get)" >&2
+    { apt-get update -qq && apt-get install -y -qq graphviz; } >&2 || true
+fi
+command -v dot >/dev/null 2>&1 || { echo "test.sh: graphviz (dot) is missing: install it (apt-get install graphviz)" >&2; exit 1; }
 # Tests that depend on a tool fail, not skip, when it is missing.
 export CI=true
 
