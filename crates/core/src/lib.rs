@@ -11,6 +11,7 @@ pub mod baseline;
 pub mod config;
 pub mod finding;
 pub mod model;
+pub mod net;
 pub mod pipeline;
 pub mod report;
 pub mod rules;
