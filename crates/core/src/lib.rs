@@ -13,6 +13,7 @@ pub mod finding;
 pub mod model;
 pub mod net;
 pub mod pipeline;
+pub mod reach;
 pub mod report;
 pub mod rules;
 pub mod secrets;

@@ -15,7 +15,7 @@ pub(crate) fn thousands(n: u128) -> String {
     let len = digits.len();
     let mut out = String::with_capacity(len + len / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (len - i).is_multiple_of(3) {
+        if i > 0 && (len - i) % 3 == 0 {
             out.push(',');
         }
         out.push(c);
