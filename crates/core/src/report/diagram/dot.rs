@@ -88,8 +88,8 @@ pub fn render_grouped(diagram: &VpcDiagram, group_above: usize) -> String {
         .map(|t| diagram.tier_id(t))
         .collect();
     // Invisible edges between the tier anchors stack the tiers as rows.
-    for pair in tier_ids.windows(2) {
-        let _ = writeln!(out, "  {} -> {} [style=invis];", pair[0], pair[1]);
+    for (upper, lower) in tier_ids.iter().zip(tier_ids.iter().skip(1)) {
+        let _ = writeln!(out, "  {upper} -> {lower} [style=invis];");
     }
     for edge in &diagram.edges {
         let mut attributes = vec![format!("label={}", quote(&[edge.label()]))];

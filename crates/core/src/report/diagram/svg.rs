@@ -134,7 +134,7 @@ fn draw(diagram: &VpcDiagram) -> (String, usize, usize) {
                     cell_y,
                     COLUMN - PAD,
                     height,
-                    &lines[..header],
+                    lines.get(..header).unwrap_or(&lines),
                     &subnet.flags,
                     4,
                 );
