@@ -57,6 +57,8 @@ pub struct ScopeFacts<'a> {
     pub vpcs_with_workloads: HashSet<&'a str>,
     /// Network interfaces that belong to NAT gateways.
     pub nat_interfaces: HashSet<&'a str>,
+    /// The reachability model: routing splits, egress, inbound paths.
+    pub network: crate::reach::Network<'a>,
 }
 
 impl<'a> ScopeFacts<'a> {
@@ -74,21 +76,22 @@ impl<'a> ScopeFacts<'a> {
                 .or_default()
                 .push(subnet);
         }
-        let routing: HashMap<&str, SubnetRouting> =
-            routing::effective_tables(&inventory.subnets, &inventory.route_tables)
-                .into_iter()
-                .map(|(subnet_id, (table, explicit))| {
-                    let class = routing::classify(table);
-                    (
-                        subnet_id,
-                        SubnetRouting {
-                            table,
-                            explicit,
-                            class,
-                        },
-                    )
-                })
-                .collect();
+        let network = crate::reach::Network::build(inventory);
+        let routing: HashMap<&str, SubnetRouting> = network
+            .subnets
+            .iter()
+            .map(|(subnet_id, reach)| {
+                let class = routing::classify(reach, &network);
+                (
+                    *subnet_id,
+                    SubnetRouting {
+                        table: reach.table,
+                        explicit: reach.explicit,
+                        class,
+                    },
+                )
+            })
+            .collect();
         let mut subnets_by_route_table: HashMap<&str, Vec<&str>> = HashMap::new();
         for subnet in &inventory.subnets {
             if let Some(table) = routing.get(subnet.id.as_str()).and_then(|r| r.table) {
@@ -139,6 +142,7 @@ impl<'a> ScopeFacts<'a> {
             sg_users,
             vpcs_with_workloads,
             nat_interfaces: workloads::nat_gateway_interfaces(inventory),
+            network,
         }
     }
 

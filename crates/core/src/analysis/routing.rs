@@ -108,33 +108,36 @@ pub fn effective_tables<'a>(
         .collect()
 }
 
-/// Classifies a route table by its default routes.
-pub fn classify(table: Option<&RouteTable>) -> SubnetClass<'_> {
-    let Some(table) = table else {
+/// Classifies a subnet from the reachability model: public when some internet range routes to
+/// an internet gateway (IPv4 or IPv6, by longest-prefix match over every route); else by how
+/// IPv4 (then IPv6) leaves.
+pub fn classify<'a>(
+    reach: &crate::reach::SubnetReach<'a>,
+    network: &crate::reach::Network<'a>,
+) -> SubnetClass<'a> {
+    use crate::reach::{Egress, Hop};
+    if reach.table.is_none() {
         return SubnetClass::Unknown;
-    };
-    let defaults = || {
-        table
-            .routes
-            .iter()
-            .filter(|r| r.state == RouteState::Active && r.destination.is_default())
-    };
-    if let Some(route) = defaults().find(|r| matches!(r.target, RouteTarget::InternetGateway(_))) {
+    }
+    if let Some(route) = reach.route_for(Hop::InternetGateway) {
         return SubnetClass::Public { route };
     }
-    // IPv4 decides the egress path when present; an IPv6-only egress (egress-only IGW) still
-    // counts as egress.
-    let default_route = defaults()
-        .find(|r| matches!(r.destination, RouteDestination::Ipv4(_)))
-        .or_else(|| defaults().next());
-    match default_route {
-        Some(route) => match &route.target {
-            RouteTarget::NatGateway(id) => SubnetClass::PrivateNat {
+    let v6 = !reach.egress_v4.has_egress() && reach.egress_v6.has_egress();
+    let egress = if v6 { reach.egress_v6 } else { reach.egress_v4 };
+    if !egress.has_egress() {
+        return SubnetClass::Isolated;
+    }
+    let Some(route) = reach.egress_route(v6) else {
+        return SubnetClass::Isolated;
+    };
+    match (&route.target, egress) {
+        (RouteTarget::NatGateway(id), Egress::Nat) => {
+            let _ = network;
+            SubnetClass::PrivateNat {
                 route,
                 nat_gateway_id: id,
-            },
-            _ => SubnetClass::PrivateOther { route },
-        },
-        None => SubnetClass::Isolated,
+            }
+        }
+        _ => SubnetClass::PrivateOther { route },
     }
 }

@@ -4,7 +4,9 @@ use serde_json::json;
 
 use super::{Cause, Violation, world_open};
 use crate::analysis::ScopeFacts;
+use crate::model::{SecurityGroup, SecurityGroupRule};
 use crate::snapshot::Dataset;
+use crate::{net, reach};
 
 pub(super) const REQUIRES: &[Dataset] = &world_open::REQUIRES;
 
@@ -46,6 +48,61 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
             }
             out.push(violation);
         }
+        out.extend(union_findings(facts, group));
+    }
+    out
+}
+
+/// Rules that are not the world one by one but are together: `0.0.0.0/1` + `128.0.0.0/1`, or
+/// all public IPv4 but a /24 (a large share counts like the world for admin ports). Judged on
+/// the union of the group's CIDR sources per admin port, as address sets.
+fn union_findings(facts: &ScopeFacts<'_>, group: &SecurityGroup) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for &port in &facts.settings.admin_ports {
+        let rules: Vec<&SecurityGroupRule> = group
+            .ingress
+            .iter()
+            .filter(|r| r.peer.is_cidr() && !world_open::admits_all(r) && r.admits_tcp_port(port))
+            .collect();
+        if rules.is_empty() || rules.iter().any(|r| r.peer.is_world()) {
+            continue; // none, or already reported rule by rule above
+        }
+        let owned: Vec<SecurityGroupRule> = rules.iter().map(|r| (*r).clone()).collect();
+        let sources =
+            reach::admitted_sources(&owned, net::Protocol::Tcp, &net::PortSet::single(port));
+        let exposure = facts.network.exposure(&sources, group.vpc_id.as_deref());
+        if exposure.rank() < 2 {
+            continue; // Some or None: SG004 judges partial ranges
+        }
+        let (severity, carried) = world_open::exposure(facts, group);
+        let peers: Vec<String> = rules.iter().map(|r| r.peer.to_string()).collect();
+        let mut violation = Violation::new(
+            facts.security_group_resource(group),
+            format!(
+                "{} admits tcp/{port} (admin port) from {} through {} rules ({}){carried}",
+                group.id,
+                exposure.describe(),
+                rules.len(),
+                peers.join(", ")
+            ),
+        )
+        .evidence(json!({
+            "rules": rules,
+            "port": port,
+            "admitted": exposure.admitted().map(|a| a.describe()),
+            "exposure": if exposure.is_world() { "world" } else { "large" },
+            "carried_by": world_open::carriers(facts, group),
+        }))
+        .remediation(format!(
+            "Revoke the rules admitting tcp/{port} on {} from public ranges and reach instances \
+             through SSM Session Manager or a bastion whose security group is referenced instead.",
+            group.id
+        ))
+        .cause(Cause::sg_union_tcp(port));
+        if let Some(severity) = severity {
+            violation = violation.severity(severity);
+        }
+        out.push(violation);
     }
     out
 }

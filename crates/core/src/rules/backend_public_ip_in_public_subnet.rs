@@ -48,6 +48,9 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
         .instances
         .iter()
         .filter(|i| i.is_live() && !is_entry_point(&i.tags))
+        // A NAT instance or appliance the route tables send traffic to is infrastructure: moving
+        // it to a private subnet would cut the VPC's egress.
+        .filter(|i| !facts.network.is_forwarder(&i.id))
     {
         let (Some(ip), Some(subnet_id)) = (&instance.public_ip, &instance.subnet_id) else {
             continue;
@@ -69,6 +72,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
         // Instances are judged above; load balancers and NAT gateways belong there.
         if facts.interface_kind(eni) == SgUserKind::Interface
             && !is_entry_point(&eni.tags)
+            && !facts.network.is_forwarder(&eni.id)
             && facts.class_of(subnet_id).is_public()
         {
             report(

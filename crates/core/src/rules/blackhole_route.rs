@@ -7,7 +7,12 @@ use crate::analysis::ScopeFacts;
 use crate::model::RouteState;
 use crate::snapshot::Dataset;
 
-pub(super) const REQUIRES: &[Dataset] = &[Dataset::RouteTables, Dataset::Subnets];
+pub(super) const REQUIRES: &[Dataset] = &[
+    Dataset::RouteTables,
+    Dataset::Subnets,
+    // A route to a NAT gateway that is absent, deleted or failed is a blackhole.
+    Dataset::NatGateways,
+];
 
 pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
     let mut out = Vec::new();
@@ -17,10 +22,19 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
             .get(table.id.as_str())
             .cloned()
             .unwrap_or_default();
+        // A route to a NAT gateway that is absent, deleted, deleting or failed drops traffic
+        // whatever its State says.
+        let dead_nat = |route: &crate::model::Route| match &route.target {
+            crate::model::RouteTarget::NatGateway(id) => facts
+                .nat_gateways
+                .get(id.as_str())
+                .is_none_or(|n| !n.is_live()),
+            _ => false,
+        };
         for route in table
             .routes
             .iter()
-            .filter(|r| r.state == RouteState::Blackhole)
+            .filter(|r| r.state == RouteState::Blackhole || dead_nat(r))
         {
             let affected = if subnets.is_empty() {
                 "no subnet uses the table".to_owned()

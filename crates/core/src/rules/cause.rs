@@ -35,6 +35,15 @@ impl Cause {
             .key("ports", ports(rule))
     }
 
+    /// `direction=ingress`, `peer=union`, `ports=tcp/PORT`: several inbound rules of one
+    /// security group that together admit (nearly) the whole internet on one TCP port.
+    pub fn sg_union_tcp(port: u16) -> Cause {
+        Cause::default()
+            .key("direction", "ingress")
+            .key("peer", "union")
+            .key("ports", format!("tcp/{port}"))
+    }
+
     /// `peer`, `ports`, `port`: one security group rule admitting one (database) port.
     pub fn sg_port(rule: &SecurityGroupRule, port: u16) -> Cause {
         Cause::default()

@@ -10,6 +10,8 @@ pub(super) const REQUIRES: &[Dataset] = &[
     Dataset::LambdaFunctions,
     Dataset::Subnets,
     Dataset::RouteTables,
+    // Whether the IPv4 egress through a NAT gateway works.
+    Dataset::NatGateways,
 ];
 
 pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
@@ -18,6 +20,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
         let Some(vpc) = &function.vpc else { continue };
         if vpc.subnet_ids.is_empty()
             || !vpc.subnet_ids.iter().all(|s| facts.class_of(s).is_public())
+            || vpc.subnet_ids.iter().any(|s| function_egress(facts, s))
         {
             continue;
         }
@@ -45,4 +48,17 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
         );
     }
     out
+}
+
+/// A Lambda ENI (no public IPv4) reaches the internet over IPv4 through NAT, a forwarder or
+/// central egress, even in a subnet that is public over IPv6 (dual stack). IPv6 egress alone
+/// does not count: it needs the function's dual-stack flag, which the inventory lacks.
+fn function_egress(facts: &ScopeFacts<'_>, subnet_id: &str) -> bool {
+    use crate::reach::Egress;
+    facts.network.subnet(subnet_id).is_some_and(|s| {
+        matches!(
+            s.egress_v4,
+            Egress::Nat | Egress::NatInstance | Egress::LeavesVpc | Egress::Unknown
+        )
+    })
 }

@@ -4,7 +4,6 @@ use serde_json::json;
 
 use super::Violation;
 use crate::analysis::{ScopeFacts, SubnetClass};
-use crate::model::{RouteDestination, RouteState, RouteTarget};
 use crate::snapshot::Dataset;
 
 pub(super) const REQUIRES: &[Dataset] =
@@ -26,12 +25,12 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
         else {
             continue; // unknown routing: nothing to judge
         };
-        // A NAT gateway translates IPv4: only an IPv4 default route to an IGW makes it work.
-        let ipv4_to_igw = table.routes.iter().any(|r| {
-            r.state == RouteState::Active
-                && matches!(r.destination, RouteDestination::Ipv4(net) if net.prefix_len() == 0)
-                && matches!(r.target, RouteTarget::InternetGateway(_))
-        });
+        // A NAT gateway translates IPv4: it works for the IPv4 internet its own subnet routes to
+        // an IGW, by longest-prefix match (0.0.0.0/1 + 128.0.0.0/1 count like 0.0.0.0/0).
+        let ipv4_to_igw = facts
+            .network
+            .subnet(&nat.subnet_id)
+            .is_some_and(|s| !s.to_igw().v4().is_empty());
         if ipv4_to_igw || matches!(class, SubnetClass::Unknown) {
             continue;
         }
