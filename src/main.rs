@@ -116,6 +116,10 @@ struct AwsArgs {
     #[arg(long, value_name = "N", default_value_t = vpcaudit_collect::DEFAULT_MAX_CONCURRENCY,
           value_parser = parse_concurrency)]
     max_concurrency: usize,
+    /// API calls in flight at once over the whole run [default: half the open-files limit, at
+    /// most 512]
+    #[arg(long, value_name = "N", value_parser = parse_in_flight)]
+    max_in_flight: Option<usize>,
     /// Stop reading after SECONDS; what is not read by then is reported as not read (exit 3)
     #[arg(long, value_name = "SECONDS", value_parser = parse_time_limit)]
     time_limit: Option<std::time::Duration>,
@@ -135,6 +139,7 @@ impl AwsArgs {
             organization_role: if self.org { self.role_name } else { None },
             external_id: self.external_id,
             max_concurrency: self.max_concurrency,
+            max_in_flight: self.max_in_flight.unwrap_or(0),
             deadline,
         }
     }
@@ -157,11 +162,18 @@ fn parse_time_limit(value: &str) -> Result<std::time::Duration, String> {
 
 fn parse_concurrency(value: &str) -> Result<usize, String> {
     match value.parse::<usize>() {
-        Ok(n) if (1..=vpcaudit_collect::GLOBAL_IN_FLIGHT).contains(&n) => Ok(n),
+        Ok(n) if (1..=vpcaudit_collect::MAX_CONCURRENCY_BOUND).contains(&n) => Ok(n),
         _ => Err(format!(
             "expected a number from 1 to {}",
-            vpcaudit_collect::GLOBAL_IN_FLIGHT
+            vpcaudit_collect::MAX_CONCURRENCY_BOUND
         )),
+    }
+}
+
+fn parse_in_flight(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("expected a number of calls, 1 or more".to_owned()),
     }
 }
 

@@ -2,14 +2,16 @@
 //!
 //! On a terminal, a live display (indicatif): one line per account and region being read, with
 //! each service's datasets done, resources found and errors, under a line of totals. Elsewhere
-//! (CI logs, pipes), plain lines: one per service of each account and region when it is read.
-//! `--quiet` silences both; warnings always print.
+//! (CI logs, pipes), plain lines that stay readable for a whole Organization (1,700
+//! account/regions): one per account when all its regions are read, the totals every
+//! [`TOTALS_EVERY`], and the slowest account/regions at the end. `--quiet` silences both;
+//! warnings always print.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -23,6 +25,107 @@ pub struct Progress {
     mode: Mode,
     /// The account/regions being read, by (account, region).
     scopes: Arc<Mutex<HashMap<(String, String), ScopeProgress>>>,
+    /// What the plain lines summarise.
+    summary: Arc<Mutex<Summary>>,
+}
+
+/// How often plain lines repeat the totals while reading.
+const TOTALS_EVERY: Duration = Duration::from_secs(10);
+
+/// How many of the slowest account/regions the last plain line names.
+const SLOWEST_SHOWN: usize = 5;
+
+/// The run so far, for plain lines.
+#[derive(Debug)]
+struct Summary {
+    /// Per account: regions expected, regions read, resources, failed reads, and its slowest
+    /// region with its time.
+    accounts: HashMap<String, AccountSummary>,
+    expected: usize,
+    read: usize,
+    resources: usize,
+    errors: usize,
+    /// The slowest account/regions, slowest first.
+    slowest: Vec<(Duration, String)>,
+    last_totals: Instant,
+}
+
+impl Default for Summary {
+    fn default() -> Summary {
+        Summary {
+            accounts: HashMap::new(),
+            expected: 0,
+            read: 0,
+            resources: 0,
+            errors: 0,
+            slowest: Vec::new(),
+            last_totals: Instant::now(),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct AccountSummary {
+    expected: usize,
+    read: usize,
+    resources: usize,
+    errors: usize,
+    slowest: Option<(Duration, String)>,
+}
+
+impl Summary {
+    fn totals(&self) -> String {
+        format!(
+            "{}/{} account/regions read, {} resources, {} failed reads",
+            self.read, self.expected, self.resources, self.errors
+        )
+    }
+
+    /// One account/region is read: returns the lines it completes (its account's, the totals).
+    fn scope_read(
+        &mut self,
+        account: &str,
+        region: &str,
+        took: Duration,
+        resources: usize,
+        errors: usize,
+    ) -> Vec<String> {
+        let mut lines = Vec::new();
+        self.read += 1;
+        self.resources += resources;
+        self.errors += errors;
+        self.slowest.push((took, format!("{account} {region}")));
+        self.slowest.sort_by(|a, b| b.0.cmp(&a.0));
+        self.slowest.truncate(SLOWEST_SHOWN);
+        let entry = self.accounts.entry(account.to_owned()).or_default();
+        entry.read += 1;
+        entry.resources += resources;
+        entry.errors += errors;
+        if entry.slowest.as_ref().is_none_or(|(t, _)| took > *t) {
+            entry.slowest = Some((took, region.to_owned()));
+        }
+        if entry.read == entry.expected {
+            let failed = if entry.errors > 0 {
+                format!(", {} failed reads", entry.errors)
+            } else {
+                String::new()
+            };
+            let slowest = entry
+                .slowest
+                .as_ref()
+                .map(|(t, r)| format!(" (slowest {r}, {:.1} s)", t.as_secs_f64()))
+                .unwrap_or_default();
+            lines.push(format!(
+                "{account}: {} region(s) read, {} resources{failed}{slowest}",
+                entry.read, entry.resources
+            ));
+        }
+        if self.last_totals.elapsed() >= TOTALS_EVERY {
+            self.last_totals = Instant::now();
+            lines.push(self.totals());
+        }
+        lines
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -75,6 +178,7 @@ impl Progress {
         Progress {
             mode: Mode::Quiet,
             scopes: Arc::default(),
+            summary: Arc::default(),
         }
     }
 
@@ -83,6 +187,7 @@ impl Progress {
         Progress {
             mode: Mode::Lines,
             scopes: Arc::default(),
+            summary: Arc::default(),
         }
     }
 
@@ -105,6 +210,7 @@ impl Progress {
                 totals: Mutex::new(Totals::default()),
             })),
             scopes: Arc::default(),
+            summary: Arc::default(),
         }
     }
 
@@ -132,10 +238,20 @@ impl Progress {
         }
     }
 
-    /// `count` more account/regions will be read.
-    pub fn expect_scopes(&self, count: usize) {
-        if let Mode::Bars(bars) = &self.mode {
-            bars.total.inc_length(count as u64);
+    /// `count` regions of `account` will be read.
+    pub fn expect_scopes(&self, account: &str, count: usize) {
+        match &self.mode {
+            Mode::Bars(bars) => bars.total.inc_length(count as u64),
+            Mode::Lines => {
+                let mut summary = self.summary.lock().unwrap_or_else(PoisonError::into_inner);
+                summary.expected += count;
+                summary
+                    .accounts
+                    .entry(account.to_owned())
+                    .or_default()
+                    .expected += count;
+            }
+            Mode::Quiet => {}
         }
     }
 
@@ -143,16 +259,34 @@ impl Progress {
     pub fn scope(&self, account: &str, region: &str) -> ScopeProgress {
         ScopeProgress {
             progress: self.clone(),
+            account: account.to_owned(),
+            region: region.to_owned(),
+            started: Instant::now(),
             label: format!("{account} {region}"),
             bar: Mutex::new(None),
             services: Mutex::new(services()),
         }
     }
 
-    /// Ends the live display.
+    /// Ends the live display, or says the totals and the slowest account/regions.
     pub fn finish(&self) {
-        if let Mode::Bars(bars) = &self.mode {
-            bars.total.finish_and_clear();
+        match &self.mode {
+            Mode::Bars(bars) => bars.total.finish_and_clear(),
+            Mode::Lines => {
+                let summary = self.summary.lock().unwrap_or_else(PoisonError::into_inner);
+                if summary.read > 1 {
+                    let slowest: Vec<String> = summary
+                        .slowest
+                        .iter()
+                        .map(|(took, scope)| format!("{scope} {:.1} s", took.as_secs_f64()))
+                        .collect();
+                    print(
+                        "",
+                        format_args!("{}; slowest: {}", summary.totals(), slowest.join(", ")),
+                    );
+                }
+            }
+            Mode::Quiet => {}
         }
     }
 
@@ -208,7 +342,7 @@ impl Observer for Progress {
         match event {
             Event::Info(message) => self.info(format_args!("{message}")),
             Event::Warning(message) => self.warn(format_args!("{message}")),
-            Event::ScopesExpected(count) => self.expect_scopes(count),
+            Event::ScopesExpected { account, count } => self.expect_scopes(&account, count),
             Event::ScopeStarted { account, region } => {
                 let scope = self.scope(&account, &region);
                 scopes.insert((account, region), scope);
@@ -267,8 +401,6 @@ struct ServiceProgress {
     done: usize,
     resources: usize,
     errors: usize,
-    /// (dataset, resources) as they finish, for the plain line.
-    counts: Vec<(Dataset, usize)>,
 }
 
 impl ServiceProgress {
@@ -292,6 +424,9 @@ impl ServiceProgress {
 #[derive(Debug)]
 pub struct ScopeProgress {
     progress: Progress,
+    account: String,
+    region: String,
+    started: Instant,
     label: String,
     /// Its line on the live display, from its first dataset on (when there is room).
     bar: Mutex<Option<ProgressBar>>,
@@ -310,37 +445,11 @@ impl ScopeProgress {
         match outcome {
             Ok(count) => {
                 entry.resources += count;
-                entry.counts.push((dataset, count));
             }
             Err(()) => entry.errors += 1,
         }
         self.progress
             .dataset_done(outcome.unwrap_or_default(), outcome.is_err());
-        if matches!(self.progress.mode, Mode::Lines) && entry.done == entry.expected {
-            entry.counts.sort();
-            let counts: Vec<String> = entry
-                .counts
-                .iter()
-                .map(|(d, n)| format!("{n} {}", dataset_noun(*d)))
-                .collect();
-            let failed = if entry.errors > 0 {
-                format!("; {} dataset(s) failed", entry.errors)
-            } else {
-                String::new()
-            };
-            print(
-                "",
-                format_args!(
-                    "{} {service}: {}{failed}",
-                    self.label,
-                    if counts.is_empty() {
-                        "nothing read".to_owned()
-                    } else {
-                        counts.join(", ")
-                    }
-                ),
-            );
-        }
         let mut bar = self.bar.lock().unwrap_or_else(PoisonError::into_inner);
         if bar.is_none() {
             *bar = self.progress.scope_bar(&self.label);
@@ -353,6 +462,27 @@ impl ScopeProgress {
 
     /// The account and region are read.
     pub fn finish(self) {
+        if matches!(self.progress.mode, Mode::Lines) {
+            let services = self.services.lock().unwrap_or_else(PoisonError::into_inner);
+            let resources = services.iter().map(|s| s.resources).sum();
+            let errors = services.iter().map(|s| s.errors).sum();
+            drop(services);
+            let lines = self
+                .progress
+                .summary
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .scope_read(
+                    &self.account,
+                    &self.region,
+                    self.started.elapsed(),
+                    resources,
+                    errors,
+                );
+            for line in lines {
+                print("", format_args!("{line}"));
+            }
+        }
         let bar = self
             .bar
             .into_inner()
@@ -361,24 +491,59 @@ impl ScopeProgress {
     }
 }
 
-/// How a dataset's resources are called in progress lines.
-fn dataset_noun(dataset: Dataset) -> &'static str {
-    match dataset {
-        Dataset::Vpcs => "VPCs",
-        Dataset::Subnets => "subnets",
-        Dataset::RouteTables => "route tables",
-        Dataset::InternetGateways => "internet gateways",
-        Dataset::NatGateways => "NAT gateways",
-        Dataset::NetworkAcls => "network ACLs",
-        Dataset::SecurityGroups => "security groups",
-        Dataset::NetworkInterfaces => "interfaces",
-        Dataset::Instances => "instances",
-        Dataset::FlowLogs => "flow logs",
-        Dataset::DbInstances => "DB instances",
-        Dataset::DbClusters => "DB clusters",
-        Dataset::DbSubnetGroups => "DB subnet groups",
-        Dataset::LambdaFunctions => "functions",
-        Dataset::RestApiStages => "REST API stages",
-        Dataset::HttpApiStages => "HTTP API stages",
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_lines_say_each_account_once_and_keep_the_slowest_scopes() {
+        let mut summary = Summary::default();
+        for (account, regions) in [("111111111111", 3), ("222222222222", 2)] {
+            summary.expected += regions;
+            summary
+                .accounts
+                .entry(account.to_owned())
+                .or_default()
+                .expected = regions;
+        }
+        let ms = Duration::from_millis;
+        // Nothing until an account's last region is read.
+        assert!(
+            summary
+                .scope_read("111111111111", "eu-west-1", ms(300), 4, 0)
+                .is_empty()
+        );
+        assert!(
+            summary
+                .scope_read("222222222222", "eu-west-1", ms(100), 0, 1)
+                .is_empty()
+        );
+        assert!(
+            summary
+                .scope_read("111111111111", "us-east-1", ms(900), 2, 0)
+                .is_empty()
+        );
+        assert_eq!(
+            summary.scope_read("111111111111", "us-west-2", ms(200), 0, 0),
+            ["111111111111: 3 region(s) read, 6 resources (slowest us-east-1, 0.9 s)"]
+        );
+        assert_eq!(
+            summary.scope_read("222222222222", "us-east-1", ms(50), 1, 0),
+            [
+                "222222222222: 2 region(s) read, 1 resources, 1 failed reads (slowest eu-west-1, 0.1 s)"
+            ]
+        );
+        assert_eq!(
+            summary.totals(),
+            "5/5 account/regions read, 7 resources, 1 failed reads"
+        );
+        // The slowest first, at most SLOWEST_SHOWN of them.
+        assert_eq!(summary.slowest.len(), SLOWEST_SHOWN);
+        assert_eq!(summary.slowest[0].1, "111111111111 us-east-1");
+        for _ in 0..20 {
+            summary.scope_read("333333333333", "eu-north-1", ms(1), 0, 0);
+        }
+        assert_eq!(summary.slowest.len(), SLOWEST_SHOWN);
+        assert_eq!(summary.slowest[0].1, "111111111111 us-east-1");
     }
 }

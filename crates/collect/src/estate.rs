@@ -3,9 +3,8 @@
 
 use aws_config::{Region, SdkConfig};
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
-use tokio::sync::Semaphore;
 
-use super::manners::{CallLog, Manners};
+use super::limits::{CallLog, Limits};
 use super::{ApiError, CollectError};
 use crate::events::Observer;
 use vpcaudit_core::snapshot::{
@@ -138,18 +137,21 @@ pub(super) fn targets(
     Ok(targets)
 }
 
-/// Asks STS who the credentials belong to.
-pub(super) async fn caller(
-    sdk: &SdkConfig,
-    calls: &std::sync::Arc<CallLog>,
-    manners: &Manners,
-) -> Result<Caller, EstateError> {
-    let sts = aws_sdk_sts::Client::from_conf(
+/// The client of the caller's own STS calls (GetCallerIdentity, every AssumeRole).
+pub(super) fn sts_client(sdk: &SdkConfig, calls: &std::sync::Arc<CallLog>) -> aws_sdk_sts::Client {
+    aws_sdk_sts::Client::from_conf(
         aws_sdk_sts::config::Builder::from(sdk)
             .interceptor(calls.interceptor("sts"))
             .build(),
-    );
-    let identity = manners
+    )
+}
+
+/// Asks STS who the credentials belong to.
+pub(super) async fn caller(
+    sts: &aws_sdk_sts::Client,
+    limits: &Limits,
+) -> Result<Caller, EstateError> {
+    let identity = limits
         .before_deadline(async {
             sts.get_caller_identity()
                 .send()
@@ -182,8 +184,7 @@ pub(super) fn is_active(state: Option<&str>, status: Option<&str>) -> bool {
 pub(super) async fn organization_accounts(
     sdk: &SdkConfig,
     calls: &std::sync::Arc<CallLog>,
-    manners: &Manners,
-    gate: &Semaphore,
+    limits: &Limits,
     caller_account: Option<&str>,
 ) -> Result<Vec<String>, EstateError> {
     let client = aws_sdk_organizations::Client::from_conf(
@@ -191,8 +192,9 @@ pub(super) async fn organization_accounts(
             .interceptor(calls.interceptor("organizations"))
             .build(),
     );
-    let accounts = manners
-        .run(gate, async {
+    let gate = limits.service_gate();
+    let accounts = limits
+        .run(&gate, async {
             let pages: Result<Vec<_>, _> = client
                 .list_accounts()
                 .into_paginator()
@@ -235,26 +237,21 @@ pub(super) async fn organization_accounts(
 /// The role is assumed here with an explicit sts:AssumeRole call rather than through
 /// aws-config's `AssumeRoleProvider`, so the call is counted, bounded by the deadline, and a
 /// refusal is recorded against the account with AWS's error code before any of its regions is
-/// read. The credentials are not refreshed: they last an hour (STS's default), far longer
+/// read. The returned configuration is built once per account and shared by all its regions
+/// and services (with the run's HTTP client). The credentials are not refreshed: they last an hour (STS's default), far longer
 /// than one account takes to read.
 pub(super) async fn account_config(
     sdk: &SdkConfig,
+    sts: &aws_sdk_sts::Client,
     target: &Target,
     external_id: Option<&str>,
-    calls: &std::sync::Arc<CallLog>,
-    manners: &Manners,
-    gate: &Semaphore,
+    limits: &Limits,
 ) -> Result<SdkConfig, EstateError> {
     let Some(role_arn) = &target.role_arn else {
         return Ok(sdk.clone());
     };
-    let sts = aws_sdk_sts::Client::from_conf(
-        aws_sdk_sts::config::Builder::from(sdk)
-            .interceptor(calls.interceptor("sts"))
-            .build(),
-    );
-    let assumed = manners
-        .run(gate, async {
+    let assumed = limits
+        .run(limits.sts_gate(), async {
             sts.assume_role()
                 .role_arn(role_arn)
                 .role_session_name(SESSION_NAME)
@@ -312,7 +309,7 @@ pub(super) async fn account_regions(
     region: &str,
     account: Option<&str>,
     calls: &std::sync::Arc<CallLog>,
-    manners: &Manners,
+    limits: &Limits,
 ) -> Result<Vec<String>, EstateError> {
     let ec2 = aws_sdk_ec2::Client::from_conf(
         aws_sdk_ec2::config::Builder::from(sdk)
@@ -320,8 +317,8 @@ pub(super) async fn account_regions(
             .interceptor(calls.interceptor("ec2"))
             .build(),
     );
-    let gate = manners.service_gate();
-    let answer = manners
+    let gate = limits.service_gate();
+    let answer = limits
         .run(&gate, async {
             ec2.describe_regions()
                 .all_regions(false)

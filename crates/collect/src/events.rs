@@ -14,8 +14,8 @@ pub enum Event {
     /// Something failed. It is also in the snapshot's coverage: the warning is for the person
     /// watching, the coverage entry for the report.
     Warning(String),
-    /// `count` more account/regions will be read.
-    ScopesExpected(usize),
+    /// `count` regions of `account` will be read (known once its regions are).
+    ScopesExpected { account: String, count: usize },
     /// The reading of an account and region began.
     ScopeStarted { account: String, region: String },
     /// A dataset of an account and region was read (`Ok(resources)`) or could not be.

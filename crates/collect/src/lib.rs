@@ -27,7 +27,8 @@ mod ec2;
 mod estate;
 pub mod events;
 mod lambda;
-mod manners;
+pub mod limits;
+mod plan;
 mod rds;
 
 use std::sync::Arc;
@@ -41,8 +42,12 @@ use estate::EstateError;
 pub use estate::role_account;
 use events::Scope;
 pub use events::{Event, Observer, Silent};
-use manners::{CallLog, Manners};
-pub use manners::{DEADLINE_EXCEEDED, DEFAULT_MAX_CONCURRENCY, GLOBAL_IN_FLIGHT, SCOPES_IN_FLIGHT};
+use limits::{CallLog, Limits};
+pub use limits::{
+    DEADLINE_EXCEEDED, DEFAULT_MAX_CONCURRENCY, MAX_CONCURRENCY_BOUND, MAX_IN_FLIGHT_CAP,
+    default_max_in_flight,
+};
+use plan::{Plan, Regions};
 use vpcaudit_core::model::RegionInventory;
 use vpcaudit_core::snapshot::{
     CollectedDataset, CollectionError, CollectionStats, Coverage, Dataset, SNAPSHOT_FORMAT_VERSION,
@@ -71,6 +76,9 @@ pub struct AwsOptions {
     pub external_id: Option<String>,
     /// Calls in flight at once per account, region and service (0: [`DEFAULT_MAX_CONCURRENCY`]).
     pub max_concurrency: usize,
+    /// Calls in flight at once over the whole run (0: [`default_max_in_flight`], sized from the
+    /// open-files limit).
+    pub max_in_flight: usize,
     /// Stop collecting at this instant: every dataset not read by then is recorded in coverage
     /// with the code [`DEADLINE_EXCEEDED`], so rules needing it are not evaluated.
     pub deadline: Option<tokio::time::Instant>,
@@ -126,7 +134,28 @@ pub fn cause_chain(error: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
-/// Loads the SDK configuration the way every AWS tool does, with vpcaudit's timeouts.
+/// One HTTP client for every SDK client of a run: one connection pool, connections reused per
+/// endpoint across accounts, regions and services. (Left to itself, each SDK client builds its
+/// own: a pool, a TLS configuration and the trusted roots each, for every account, region and
+/// service.) The same stack as the SDK's default: hyper 1, rustls with aws-lc, the proxy
+/// from the environment.
+pub fn shared_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig, tls};
+    Builder::new().build_with_connector_fn(|settings, runtime_components| {
+        let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = runtime_components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
+}
+
+/// Loads the SDK configuration the way every AWS tool does, with vpcaudit's timeouts and one
+/// HTTP client ([`shared_http_client`]) for every client made from it.
 pub async fn load_sdk_config(options: &AwsOptions) -> SdkConfig {
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(5))
@@ -134,7 +163,9 @@ pub async fn load_sdk_config(options: &AwsOptions) -> SdkConfig {
         .operation_attempt_timeout(Duration::from_secs(60))
         .operation_timeout(Duration::from_secs(180))
         .build();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .http_client(shared_http_client());
     if let Some(profile) = &options.profile {
         loader = loader.profile_name(profile);
     }
@@ -149,11 +180,12 @@ pub async fn load_sdk_config(options: &AwsOptions) -> SdkConfig {
 
 /// Reads the inventory of every account and region asked for: one snapshot for the estate.
 ///
-/// Accounts are read concurrently, and each account's regions too; calls in flight are bounded
-/// per account, region and service by `max_concurrency`, and over the estate by
-/// [`GLOBAL_IN_FLIGHT`] (and [`SCOPES_IN_FLIGHT`] account/regions at once). Whatever fails, or
-/// is cut short by the deadline, is recorded in the snapshot's coverage, never left out
-/// silently.
+/// First the plan ([`Plan`]): who the caller is, and the Organization's accounts when asked.
+/// Then its execution: every account's role is assumed and its regions listed concurrently,
+/// and each account/region is read as soon as its account's credentials exist. Calls in flight
+/// are bounded per account, region and service by `max_concurrency`, and over the run by
+/// `max_in_flight` (see [`limits`]). Whatever fails, or is cut short by the deadline, is
+/// recorded in the snapshot's coverage, never left out silently.
 pub async fn collect(
     options: &AwsOptions,
     observer: &dyn Observer,
@@ -176,100 +208,33 @@ pub async fn collect(
         }
         None => return Err(CollectError::NoRegion),
     };
-    let mut explicit_regions: Vec<String> = Vec::new();
-    for region in &options.regions {
-        if !explicit_regions.contains(region) {
-            explicit_regions.push(region.clone());
-        }
-    }
 
     let calls = CallLog::new();
-    let manners = Manners::new(options.max_concurrency, options.deadline);
-    let mut coverage = Coverage::default();
-    let record = |coverage: &mut Coverage, failure: EstateError| {
-        failure.warn(observer);
-        coverage.errors.push(failure.into_error(&home_region));
-    };
-
-    observer.info(format_args!(
-        "reading caller identity (sts:GetCallerIdentity)"
-    ));
-    let caller = match estate::caller(&sdk, &calls, &manners).await {
-        Ok(caller) => caller,
-        Err(failure) => {
-            record(&mut coverage, failure);
-            estate::Caller::default()
-        }
-    };
-    let estate_gate = manners.service_gate();
-    let organization = match &options.organization_role {
-        Some(role_name) => {
-            observer.info(format_args!(
-                "listing the Organization's accounts (organizations:ListAccounts)"
-            ));
-            let listed = estate::organization_accounts(
-                &sdk,
-                &calls,
-                &manners,
-                &estate_gate,
-                caller.account.as_deref(),
-            )
-            .await;
-            let mut accounts = listed.unwrap_or_else(|failure| {
-                record(&mut coverage, failure);
-                Vec::new()
-            });
-            // The caller's own account is part of an Organization scan, even when the
-            // listing failed or (a delegated administrator's) does not show it.
-            if let Some(own) = &caller.account {
-                if !accounts.contains(own) {
-                    accounts.push(own.clone());
-                }
-            }
-            Some((role_name.as_str(), accounts))
-        }
-        None => None,
-    };
-    let targets = estate::targets(
-        &caller,
-        &options.role_arns,
-        organization
-            .as_ref()
-            .map(|(name, accounts)| (*name, accounts.as_slice())),
-    )?;
-    if targets.len() > 1 {
-        observer.info(format_args!("reading {} accounts", targets.len()));
-    }
-
-    let plan = Plan {
+    let run = Run {
+        sts: estate::sts_client(&sdk, &calls),
         sdk: &sdk,
-        home_region: &home_region,
-        explicit_regions: &explicit_regions,
-        all_regions: options.all_regions,
         external_id: options.external_id.as_deref(),
-        calls: &calls,
-        manners: &manners,
-        estate_gate: &estate_gate,
+        limits: Limits::new(
+            options.max_concurrency,
+            options.max_in_flight,
+            options.deadline,
+        ),
+        calls,
         observer,
     };
-    let reads = targets.iter().map(|target| plan.read_account(target));
-    let mut scopes = Vec::new();
-    let mut failures = Vec::new();
-    for account in futures::future::join_all(reads).await {
-        scopes.extend(account.scopes);
-        coverage.collected.extend(account.coverage.collected);
-        coverage.errors.extend(account.coverage.errors);
-        failures.extend(account.failure);
+    let mut coverage = Coverage::default();
+    let (plan, caller) = run.plan(options, &home_region, &mut coverage).await?;
+    if plan.accounts.len() > 1 {
+        observer.info(format_args!("reading {} accounts", plan.accounts.len()));
     }
-    // Said when they happened (read_account); recorded here.
-    coverage.errors.extend(
-        failures
-            .into_iter()
-            .map(|failure| failure.into_error(&home_region)),
-    );
+    let read = run.execute(&plan).await;
+    coverage.collected.extend(read.coverage.collected);
+    coverage.errors.extend(read.coverage.errors);
+    let scopes = read.scopes;
     observer.on_event(Event::Finished);
 
-    let mut accounts: Vec<String> = targets
+    let mut accounts: Vec<String> = plan
+        .accounts
         .iter()
         .map(|t| {
             t.account
@@ -279,18 +244,19 @@ pub async fn collect(
         .collect();
     accounts.sort();
     accounts.dedup();
-    let regions = if explicit_regions.is_empty() {
-        let mut seen: Vec<String> = scopes.iter().map(|s| s.region.clone()).collect();
-        if seen.is_empty() {
-            seen.push(home_region.clone());
+    let regions = match plan.listed_regions() {
+        Some(listed) => listed.to_vec(),
+        None => {
+            let mut seen: Vec<String> = scopes.iter().map(|s| s.region.clone()).collect();
+            if seen.is_empty() {
+                seen.push(home_region.clone());
+            }
+            seen.sort();
+            seen.dedup();
+            seen
         }
-        seen.sort();
-        seen.dedup();
-        seen
-    } else {
-        explicit_regions.clone()
     };
-    let stats = collection_stats(&calls, started.elapsed());
+    let stats = collection_stats(&run.calls, started.elapsed());
     observer.info(format_args!(
         "read {} account/region(s) in {:.1} s with {} API requests ({} retries)",
         scopes.len(),
@@ -334,34 +300,112 @@ fn collection_stats(calls: &CallLog, elapsed: Duration) -> CollectionStats {
     stats
 }
 
-/// What the reading of every account shares.
-struct Plan<'a> {
+/// What every call of one collection shares: the configuration (and its one HTTP client), the
+/// caller's STS client, the limits and the request count, and where progress goes.
+struct Run<'a> {
     sdk: &'a SdkConfig,
-    home_region: &'a str,
-    explicit_regions: &'a [String],
-    all_regions: bool,
+    sts: aws_sdk_sts::Client,
     external_id: Option<&'a str>,
-    calls: &'a Arc<CallLog>,
-    manners: &'a Manners,
-    /// Bounds the caller's own STS and Organizations calls.
-    estate_gate: &'a tokio::sync::Semaphore,
+    limits: Limits,
+    calls: Arc<CallLog>,
     observer: &'a dyn Observer,
 }
 
-/// One account's inventories, and why it could not be read in part or at all.
-struct AccountRead {
+/// What was read, and what could not be.
+#[derive(Default)]
+struct Read {
     scopes: Vec<RegionInventory>,
     coverage: Coverage,
-    failure: Option<EstateError>,
 }
 
-impl Plan<'_> {
-    async fn read_account(&self, target: &estate::Target) -> AccountRead {
-        let mut read = AccountRead {
-            scopes: Vec::new(),
-            coverage: Coverage::default(),
-            failure: None,
+impl Read {
+    fn fail(&mut self, failure: EstateError, region: &str) {
+        self.coverage.errors.push(failure.into_error(region));
+    }
+}
+
+impl Run<'_> {
+    /// Makes the plan: asks who the caller is and, for an Organization scan, its accounts.
+    /// Their failures are recorded in `coverage`; the plan then covers what is still known.
+    async fn plan(
+        &self,
+        options: &AwsOptions,
+        home_region: &str,
+        coverage: &mut Coverage,
+    ) -> Result<(Plan, estate::Caller), CollectError> {
+        let record = |coverage: &mut Coverage, failure: EstateError| {
+            failure.warn(self.observer);
+            coverage.errors.push(failure.into_error(home_region));
         };
+        self.observer.info(format_args!(
+            "reading caller identity (sts:GetCallerIdentity)"
+        ));
+        let caller = match estate::caller(&self.sts, &self.limits).await {
+            Ok(caller) => caller,
+            Err(failure) => {
+                record(coverage, failure);
+                estate::Caller::default()
+            }
+        };
+        let organization = match &options.organization_role {
+            Some(role_name) => {
+                self.observer.info(format_args!(
+                    "listing the Organization's accounts (organizations:ListAccounts)"
+                ));
+                let listed = estate::organization_accounts(
+                    self.sdk,
+                    &self.calls,
+                    &self.limits,
+                    caller.account.as_deref(),
+                )
+                .await;
+                let mut accounts = listed.unwrap_or_else(|failure| {
+                    record(coverage, failure);
+                    Vec::new()
+                });
+                // The caller's own account is part of an Organization scan, even when the
+                // listing failed or (a delegated administrator's) does not show it.
+                if let Some(own) = &caller.account {
+                    if !accounts.contains(own) {
+                        accounts.push(own.clone());
+                    }
+                }
+                Some((role_name.as_str(), accounts))
+            }
+            None => None,
+        };
+        let plan = Plan::new(
+            &caller,
+            &options.role_arns,
+            organization
+                .as_ref()
+                .map(|(name, accounts)| (*name, accounts.as_slice())),
+            home_region,
+            &options.regions,
+            options.all_regions,
+        )?;
+        Ok((plan, caller))
+    }
+
+    /// Reads every account of the plan, all at once: each within the run's limits.
+    async fn execute(&self, plan: &Plan) -> Read {
+        let reads = plan
+            .accounts
+            .iter()
+            .map(|target| self.read_account(plan, target));
+        let mut read = Read::default();
+        for account in futures::future::join_all(reads).await {
+            read.scopes.extend(account.scopes);
+            read.coverage.collected.extend(account.coverage.collected);
+            read.coverage.errors.extend(account.coverage.errors);
+        }
+        read
+    }
+
+    /// One account: its credentials (the role assumed, once), its regions, then every region
+    /// concurrently with that one configuration.
+    async fn read_account(&self, plan: &Plan, target: &estate::Target) -> Read {
+        let mut read = Read::default();
         let account = target
             .account
             .clone()
@@ -372,28 +416,28 @@ impl Plan<'_> {
         }
         let config = match estate::account_config(
             self.sdk,
+            &self.sts,
             target,
             self.external_id,
-            self.calls,
-            self.manners,
-            self.estate_gate,
+            &self.limits,
         )
         .await
         {
             Ok(config) => config,
             Err(failure) => {
                 failure.warn(self.observer);
-                read.failure = Some(failure);
+                read.fail(failure, &plan.home_region);
                 return read;
             }
         };
-        let regions = if self.all_regions {
-            match estate::account_regions(
+        let regions = match &plan.regions {
+            Regions::Listed(regions) => regions.clone(),
+            Regions::Enabled => match estate::account_regions(
                 &config,
-                self.home_region,
+                &plan.home_region,
                 target.account.as_deref(),
-                self.calls,
-                self.manners,
+                &self.calls,
+                &self.limits,
             )
             .await
             {
@@ -407,16 +451,15 @@ impl Plan<'_> {
                 Err(failure) => {
                     // The home region at least: better a partial read than none.
                     failure.warn(self.observer);
-                    read.failure = Some(failure);
-                    vec![self.home_region.to_owned()]
+                    read.fail(failure, &plan.home_region);
+                    vec![plan.home_region.clone()]
                 }
-            }
-        } else if self.explicit_regions.is_empty() {
-            vec![self.home_region.to_owned()]
-        } else {
-            self.explicit_regions.to_vec()
+            },
         };
-        self.observer.on_event(Event::ScopesExpected(regions.len()));
+        self.observer.on_event(Event::ScopesExpected {
+            account: account.clone(),
+            count: regions.len(),
+        });
         let scans = regions
             .iter()
             .map(|region| self.read_region(&config, &account, region));
@@ -428,13 +471,16 @@ impl Plan<'_> {
         read
     }
 
+    /// One account/region: one client per service (sharing the account's configuration and the
+    /// run's HTTP client), every dataset read concurrently. A new service is a client here and
+    /// a line in the `join!`.
     async fn read_region(
         &self,
         config: &SdkConfig,
         account: &str,
         region: &str,
     ) -> (RegionInventory, Coverage) {
-        let _turn = self.manners.scope_turn().await;
+        let _turn = self.limits.scope_turn().await;
         let scope = Scope::start(self.observer, account, region);
         let region_config = config
             .to_builder()
@@ -466,8 +512,8 @@ impl Plan<'_> {
                 .build(),
         );
         let reader = || Reader {
-            manners: self.manners,
-            gate: self.manners.service_gate(),
+            limits: &self.limits,
+            gate: self.limits.service_gate(),
             scope: &scope,
         };
         let (ec2_reader, rds_reader, lambda_reader) = (reader(), reader(), reader());
@@ -507,7 +553,7 @@ impl Plan<'_> {
 /// Reads the datasets of one service in one account and region: within the service's bound on
 /// calls in flight, before the deadline, reporting each dataset as it finishes.
 pub(crate) struct Reader<'a> {
-    manners: &'a Manners,
+    limits: &'a Limits,
     gate: tokio::sync::Semaphore,
     scope: &'a Scope<'a>,
 }
@@ -519,7 +565,7 @@ impl Reader<'_> {
         dataset: Dataset,
         read: impl std::future::Future<Output = Result<Vec<T>, ApiError>>,
     ) -> Result<Vec<T>, ApiError> {
-        let result = self.manners.run(&self.gate, read).await;
+        let result = self.limits.run(&self.gate, read).await;
         self.scope
             .dataset_done(dataset, result.as_ref().map(Vec::len).map_err(|_| ()));
         result

@@ -407,7 +407,7 @@ impl Observer for LogEvents {
                 resources = outcome.ok(),
                 "dataset read"
             ),
-            Event::ScopesExpected(_)
+            Event::ScopesExpected { .. }
             | Event::ScopeStarted { .. }
             | Event::ScopeFinished { .. }
             | Event::Finished => {}

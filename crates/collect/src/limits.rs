@@ -1,8 +1,13 @@
-//! Manners: how many calls are in flight, how long collection may wait, and what it spent.
+//! Limits on a collection's execution: how many calls are in flight, how long collection may
+//! wait, and what it spent. They wrap the execution of a [`crate::plan::Plan`], not its making.
 //!
 //! * Calls in flight are bounded per account, region and service (`--max-concurrency`), which is
-//!   how AWS meters throttling, and by [`GLOBAL_IN_FLIGHT`] over the whole estate, which keeps
-//!   sockets and memory bounded when dozens of accounts and regions are read at once.
+//!   how AWS meters throttling: that bound is what keeps a scan from throttling production.
+//! * Over the whole run, calls in flight are bounded only by what this process can hold
+//!   ([`default_max_in_flight`]): accounts do not slow each other down at AWS, so a small global
+//!   cap would only slow the client.
+//! * The caller's STS calls (AssumeRole for every account) are all metered in the caller's own
+//!   account and region: they go through one gate of [`STS_IN_FLIGHT`].
 //! * A deadline turns every read still running into a `DeadlineExceeded` error for its dataset.
 //! * An SDK interceptor counts every HTTP attempt per service and operation, retries included.
 
@@ -25,13 +30,58 @@ use super::ApiError;
 /// Calls in flight per account, region and service when `--max-concurrency` is not given.
 pub const DEFAULT_MAX_CONCURRENCY: usize = 4;
 
-/// Calls in flight over the whole estate, whatever the number of accounts and regions.
-pub const GLOBAL_IN_FLIGHT: usize = 64;
+/// The largest `--max-concurrency` accepted: AWS's per-API throttles are tens of calls per
+/// second, so more in flight per service only buys throttling errors.
+pub const MAX_CONCURRENCY_BOUND: usize = 64;
 
-/// Account/regions being read at once: enough to keep [`GLOBAL_IN_FLIGHT`] calls busy, few
-/// enough that an Organization's thousands of account/regions do not all hold their clients
-/// and half-read inventories in memory together.
-pub const SCOPES_IN_FLIGHT: usize = 16;
+/// The most calls in flight over the whole run, whatever the file descriptor limit: each call
+/// in flight holds a socket and a response buffer (up to a few MB for a large page), so this
+/// keeps the worst case in the hundreds of MB. At 50 ms a call it allows 10,000 calls a second,
+/// more than two cores can sign and parse.
+pub const MAX_IN_FLIGHT_CAP: usize = 512;
+
+/// Descriptors kept for everything but API sockets: files, the runtime, stdio, the snapshot.
+const RESERVED_DESCRIPTORS: u64 = 64;
+
+/// Calls in flight over the whole run when `--max-in-flight` is not given: half the
+/// descriptors this process may open (the soft RLIMIT_NOFILE) beyond [`RESERVED_DESCRIPTORS`],
+/// since each call holds one socket and idle pooled connections hold more, at most
+/// [`MAX_IN_FLIGHT_CAP`] and at least 16.
+pub fn default_max_in_flight() -> usize {
+    let descriptors = open_files_limit().unwrap_or(1024);
+    let usable = descriptors.saturating_sub(RESERVED_DESCRIPTORS) / 2;
+    usize::try_from(usable)
+        .unwrap_or(MAX_IN_FLIGHT_CAP)
+        .clamp(16, MAX_IN_FLIGHT_CAP)
+}
+
+/// The soft limit on open files, where the platform has one.
+fn open_files_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit only writes the struct it is given.
+        let status = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+        if status == 0 {
+            #[allow(clippy::useless_conversion)] // rlim_t is u64 on most targets, not all
+            return u64::try_from(limit.rlim_cur).ok();
+        }
+        None
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// The caller's STS calls in flight at once (one AssumeRole per account). STS meters them in the
+/// caller's account and region, 600 requests a second by default for AssumeRole: 16 in flight
+/// stays under that unless a round trip takes less than 27 ms, and assumes 100 roles in about
+/// 7 round trips.
+pub const STS_IN_FLIGHT: usize = 16;
 
 /// The AWS error code recorded for a read the deadline cut short.
 pub const DEADLINE_EXCEEDED: &str = "DeadlineExceeded";
@@ -118,25 +168,41 @@ impl Intercept for CountRequests {
 
 /// The limits shared by one whole collection.
 #[derive(Debug)]
-pub struct Manners {
+pub struct Limits {
     deadline: Option<Instant>,
     per_service: usize,
-    global: Semaphore,
+    in_flight: Semaphore,
+    /// Account/regions being read at once (see [`Limits::new`]).
     scopes: Semaphore,
+    /// The caller's STS calls (see [`STS_IN_FLIGHT`]).
+    sts: Semaphore,
 }
 
-impl Manners {
-    /// `max_concurrency` 0 means [`DEFAULT_MAX_CONCURRENCY`].
-    pub fn new(max_concurrency: usize, deadline: Option<Instant>) -> Manners {
-        Manners {
+impl Limits {
+    /// `max_concurrency` 0 means [`DEFAULT_MAX_CONCURRENCY`]; `max_in_flight` 0 means
+    /// [`default_max_in_flight`].
+    ///
+    /// Account/regions are admitted a quarter as many as calls in flight: an empty
+    /// account/region keeps about four calls in flight on average over its read (16 datasets,
+    /// four at a time per service), so the call bound, not this one, is the one that binds;
+    /// and an Organization's thousands of account/regions do not all hold their SDK clients
+    /// and half-read inventories in memory together.
+    pub fn new(max_concurrency: usize, max_in_flight: usize, deadline: Option<Instant>) -> Limits {
+        let in_flight = if max_in_flight == 0 {
+            default_max_in_flight()
+        } else {
+            max_in_flight
+        };
+        Limits {
             deadline,
             per_service: if max_concurrency == 0 {
                 DEFAULT_MAX_CONCURRENCY
             } else {
                 max_concurrency
             },
-            global: Semaphore::new(GLOBAL_IN_FLIGHT),
-            scopes: Semaphore::new(SCOPES_IN_FLIGHT),
+            in_flight: Semaphore::new(in_flight),
+            scopes: Semaphore::new((in_flight / 4).max(4)),
+            sts: Semaphore::new(STS_IN_FLIGHT),
         }
     }
 
@@ -151,7 +217,12 @@ impl Manners {
         Semaphore::new(self.per_service)
     }
 
-    /// Runs one read (one paginated call) once `gate` and the global bound admit it, and gives
+    /// The gate of the caller's STS calls.
+    pub fn sts_gate(&self) -> &Semaphore {
+        &self.sts
+    }
+
+    /// Runs one read (one paginated call) once `gate` and the run's bound admit it, and gives
     /// up on it at the deadline.
     pub async fn run<T>(
         &self,
@@ -160,10 +231,10 @@ impl Manners {
     ) -> Result<T, ApiError> {
         self.before_deadline(async {
             // The local gate first: a task waiting for its service must not hold one of the
-            // estate's permits meanwhile. The semaphores are never closed, so acquiring only
+            // run's permits meanwhile. The semaphores are never closed, so acquiring only
             // fails if they were; then the read simply goes unbounded.
             let _service = gate.acquire().await.ok();
-            let _estate = self.global.acquire().await.ok();
+            let _run = self.in_flight.acquire().await.ok();
             read.await
         })
         .await
@@ -205,10 +276,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_past_deadline_fails_without_starting_the_read() {
-        let manners = Manners::new(0, Some(Instant::now()));
-        let gate = manners.service_gate();
+        let limits = Limits::new(0, 0, Some(Instant::now()));
+        let gate = limits.service_gate();
         let started = std::sync::atomic::AtomicBool::new(false);
-        let result: Result<(), ApiError> = manners
+        let result: Result<(), ApiError> = limits
             .run(&gate, async {
                 started.store(true, std::sync::atomic::Ordering::SeqCst);
                 Ok(())
@@ -221,10 +292,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_read_still_running_at_the_deadline_is_abandoned() {
-        let manners = Manners::new(0, Some(Instant::now() + Duration::from_millis(50)));
-        let gate = manners.service_gate();
+        let limits = Limits::new(0, 0, Some(Instant::now() + Duration::from_millis(50)));
+        let gate = limits.service_gate();
         let started = std::time::Instant::now();
-        let result: Result<(), ApiError> = manners
+        let result: Result<(), ApiError> = limits
             .run(&gate, async {
                 tokio::time::sleep(Duration::from_secs(30)).await;
                 Ok(())
@@ -236,7 +307,7 @@ mod tests {
         );
         assert!(started.elapsed() < Duration::from_secs(5));
         // Reads that finish in time are untouched.
-        let quick = Manners::new(0, Some(Instant::now() + Duration::from_secs(30)));
+        let quick = Limits::new(0, 0, Some(Instant::now() + Duration::from_secs(30)));
         assert_eq!(
             quick.run(&gate, async { Ok::<_, ApiError>(7) }).await.ok(),
             Some(7)
@@ -245,19 +316,19 @@ mod tests {
 
     #[tokio::test]
     async fn calls_in_flight_never_exceed_the_bound() {
-        let manners = Arc::new(Manners::new(2, None));
-        let gate = Arc::new(manners.service_gate());
+        let limits = Arc::new(Limits::new(2, 0, None));
+        let gate = Arc::new(limits.service_gate());
         let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let peak = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let reads = (0..10).map(|_| {
-            let (manners, gate, in_flight, peak) = (
-                Arc::clone(&manners),
+            let (limits, gate, in_flight, peak) = (
+                Arc::clone(&limits),
                 Arc::clone(&gate),
                 Arc::clone(&in_flight),
                 Arc::clone(&peak),
             );
             async move {
-                manners
+                limits
                     .run(&gate, async {
                         use std::sync::atomic::Ordering::SeqCst;
                         let now = in_flight.fetch_add(1, SeqCst) + 1;
