@@ -24,10 +24,11 @@
 #   floor_s    the lower bound below and wall/floor; ep_cpu_s the endpoint's own CPU seconds
 #
 # The floor. With L = LATENCY_MS, mc = --max-concurrency (default 4: calls in flight per
-# account, region and service), G = GLOBAL_IN_FLIGHT (64, calls in flight over the whole run)
-# and S = SCOPES_IN_FLIGHT (16 account/regions read at once) -- all three are read from the
-# Rust source under src/ and crates/ (override with BENCH_GLOBAL_IN_FLIGHT and
-# BENCH_SCOPES_IN_FLIGHT; the binary measured should match the source) -- and from the endpoint's
+# account, region and service), G = calls in flight over the whole run (--max-in-flight: by
+# default half the open-files limit beyond 64, at most MAX_IN_FLIGHT_CAP = 512, at least 16),
+# S = G/4 account/regions read at once and T = STS_IN_FLIGHT (16 AssumeRole calls in flight)
+# -- the constants are read from the Rust source under src/ and crates/ (the binary measured
+# should match the source) -- and from the endpoint's
 # counts: P = organizations:ListAccounts pages, A = sts:AssumeRole calls, C = all requests,
 # n = account/region scopes read, and per scope K = max over services of
 # ceil(datasets / mc) x pages (the most any one service needed in any one scope; an empty
@@ -35,7 +36,7 @@
 #
 #   chain  = L x (1 + P + 1 + 1 + K)       GetCallerIdentity -> ListAccounts pages ->
 #                                          AssumeRole -> DescribeRegions -> the list calls
-#   assume = L x (1 + P + ceil(A/mc) + 1 + K)   AssumeRole goes through one gate of mc
+#   assume = L x (1 + P + ceil(A/T) + 1 + K)    AssumeRole goes through one gate of T
 #   global = L x (1 + P + ceil((C - 1 - P) / G)) every call after ListAccounts holds one of G
 #                                          permits for at least L
 #   scopes = L x (1 + P + 1 + 1 + K x ceil(n / S))   each scope holds one of S turns >= K x L
@@ -51,6 +52,7 @@
 #   LATENCY_MS     answer latency (default 50); JITTER_MS adds uniform 0..JITTER_MS (default 0)
 #   THROTTLE       RATE,BURST token bucket per account, region and operation (default none)
 #   MAX_CONCURRENCY  passed as --max-concurrency when set (the floor uses it, else 4)
+#   MAX_IN_FLIGHT  passed as --max-in-flight when set (the floor uses it, else vpcaudit's default)
 #   RUN_TIMEOUT    seconds before a vpcaudit run is killed (default 1800)
 #   VPCAUDIT_BIN   the binary to measure; default: `cargo build --release --locked` here and
 #                  $CARGO_TARGET_DIR/release/vpcaudit (CARGO_TARGET_DIR defaults to
@@ -92,8 +94,21 @@ src_const() {
         grep -oE '[0-9]+$' || true)"
     echo "${value:-$2}"
 }
-GLOBAL_IN_FLIGHT="${BENCH_GLOBAL_IN_FLIGHT:-$(src_const GLOBAL_IN_FLIGHT 64)}"
-SCOPES_IN_FLIGHT="${BENCH_SCOPES_IN_FLIGHT:-$(src_const SCOPES_IN_FLIGHT 16)}"
+MAX_IN_FLIGHT="${MAX_IN_FLIGHT:-}"
+[ -z "$MAX_IN_FLIGHT" ] || [[ "$MAX_IN_FLIGHT" =~ ^[0-9]+$ ]] || die "MAX_IN_FLIGHT: not a number"
+if [ -n "$MAX_IN_FLIGHT" ]; then
+    GLOBAL_IN_FLIGHT="$MAX_IN_FLIGHT"
+else
+    # vpcaudit's default (crates/collect/src/limits.rs, default_max_in_flight).
+    nofile="$(ulimit -n)"
+    [[ "$nofile" =~ ^[0-9]+$ ]] || nofile=1048576
+    cap="$(src_const MAX_IN_FLIGHT_CAP 512)"
+    GLOBAL_IN_FLIGHT=$(( (nofile > 64 ? nofile - 64 : 0) / 2 ))
+    [ "$GLOBAL_IN_FLIGHT" -le "$cap" ] || GLOBAL_IN_FLIGHT="$cap"
+    [ "$GLOBAL_IN_FLIGHT" -ge 16 ] || GLOBAL_IN_FLIGHT=16
+fi
+SCOPES_IN_FLIGHT=$(( GLOBAL_IN_FLIGHT / 4 > 4 ? GLOBAL_IN_FLIGHT / 4 : 4 ))
+STS_IN_FLIGHT="$(src_const STS_IN_FLIGHT 16)"
 DEFAULT_MC="$(src_const DEFAULT_MAX_CONCURRENCY 4)"
 
 if [ -n "${VPCAUDIT_BIN:-}" ]; then
@@ -136,7 +151,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "bench-org: vpcaudit ($profile), latency ${LATENCY_MS} ms + 0..${JITTER_MS} ms," \
-    "max-concurrency ${MAX_CONCURRENCY:-$DEFAULT_MC}, G=$GLOBAL_IN_FLIGHT S=$SCOPES_IN_FLIGHT," \
+    "max-concurrency ${MAX_CONCURRENCY:-$DEFAULT_MC}, G=$GLOBAL_IN_FLIGHT S=$SCOPES_IN_FLIGHT T=$STS_IN_FLIGHT," \
     "throttle ${THROTTLE:-none}; files in $work" >&2
 printf '%5s %4s %8s %7s %7s %7s %6s %8s %10s %8s %-7s %10s %8s  %s\n' \
     accts regs wall_s cpu_s rss_MB reqs conns inflight cpu_ms/req floor_s bound wall/floor \
@@ -178,6 +193,7 @@ EOF
     args=(scan --org --role-name "$ROLE" --all-regions --format json -o "$run/report.json"
         --quiet --fail-on none)
     [ -z "$MAX_CONCURRENCY" ] || args+=(--max-concurrency "$MAX_CONCURRENCY")
+    [ -z "$MAX_IN_FLIGHT" ] || args+=(--max-in-flight "$MAX_IN_FLIGHT")
 
     set +e
     /usr/bin/time -v -o "$run/time.txt" \
@@ -194,11 +210,11 @@ EOF
 
     set +e
     "$PYTHON" - "$run" "$n" "$REGIONS" "$LATENCY_MS" "$code" "${MAX_CONCURRENCY:-$DEFAULT_MC}" \
-        "$GLOBAL_IN_FLIGHT" "$SCOPES_IN_FLIGHT" "$RUN_TIMEOUT" <<'EOF'
+        "$GLOBAL_IN_FLIGHT" "$SCOPES_IN_FLIGHT" "$STS_IN_FLIGHT" "$RUN_TIMEOUT" <<'EOF'
 import json, math, os, sys
 
-run, n, regions, latency_ms, code, mc, g, s, run_timeout = sys.argv[1:]
-n, regions, code, mc, g, s = int(n), int(regions), int(code), int(mc), int(g), int(s)
+run, n, regions, latency_ms, code, mc, g, s, t, run_timeout = sys.argv[1:]
+n, regions, code, mc, g, s, t = int(n), int(regions), int(code), int(mc), int(g), int(s), int(t)
 L = float(latency_ms) / 1000
 problems = []
 
@@ -256,7 +272,7 @@ K = max((math.ceil(v["max_datasets"] / mc) * v["max_pages"] for v in per.values(
 scopes = max((v["scopes"] for v in per.values()), default=0)
 bounds = {
     "chain": L * (1 + P + 1 + 1 + K),
-    "assume": L * (1 + P + math.ceil(A / mc) + 1 + K),
+    "assume": L * (1 + P + math.ceil(A / t) + 1 + K),
     "global": L * (1 + P + math.ceil(max(0, requests - 1 - P) / g)),
     "scopes": L * (1 + P + 1 + 1 + K * math.ceil(scopes / s)),
 }
