@@ -95,7 +95,7 @@ impl Summary {
         self.resources += resources;
         self.errors += errors;
         self.slowest.push((took, format!("{account} {region}")));
-        self.slowest.sort_by(|a, b| b.0.cmp(&a.0));
+        self.slowest.sort_by_key(|entry| std::cmp::Reverse(entry.0));
         self.slowest.truncate(SLOWEST_SHOWN);
         let entry = self.accounts.entry(account.to_owned()).or_default();
         entry.read += 1;

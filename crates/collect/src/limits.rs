@@ -224,7 +224,7 @@ impl Limits {
 
     /// Runs one read (one paginated call) once `gate` and the run's bound admit it, and gives
     /// up on it at the deadline.
-    pub async fn run<T>(
+    pub(crate) async fn run<T>(
         &self,
         gate: &Semaphore,
         read: impl Future<Output = Result<T, ApiError>>,
@@ -242,7 +242,7 @@ impl Limits {
 
     /// Runs `work`, or returns `DeadlineExceeded` once the deadline is reached (at once, without
     /// starting it, when it already has).
-    pub async fn before_deadline<T>(
+    pub(crate) async fn before_deadline<T>(
         &self,
         work: impl Future<Output = Result<T, ApiError>>,
     ) -> Result<T, ApiError> {
