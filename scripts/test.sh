@@ -41,6 +41,13 @@ if ! command -v dot >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
     { apt-get update -qq && apt-get install -y -qq graphviz; } >&2 || true
 fi
 command -v dot >/dev/null 2>&1 || { echo "test.sh: graphviz (dot) is missing: install it (apt-get install graphviz)" >&2; exit 1; }
+# cargo-machete finds dependencies no source file uses (issue 9: unused crates cost every
+# build). Built once into a directory outside the clone.
+tools="$HOME/.cache/vpcaudit/tools"
+if [ ! -x "$tools/bin/cargo-machete" ]; then
+    echo "test.sh: installing cargo-machete into $tools" >&2
+    env -u CARGO_TARGET_DIR cargo install --quiet --locked --root "$tools" cargo-machete@0.9.2 >&2
+fi
 # Tests that depend on a tool fail, not skip, when it is missing.
 export CI=true
 
@@ -51,6 +58,7 @@ export AWS_EC2_METADATA_DISABLED=true
 python3 fixtures/generate_acme.py --check
 
 cargo fmt --all -- --check
+"$tools/bin/cargo-machete"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # Every crate's tests: the core's rules and reports, the collectors, the CLI, the Lambda job.
 cargo test --workspace --locked

@@ -380,7 +380,7 @@ fn print(prefix: &str, message: fmt::Arguments<'_>) {
 /// One entry per service that lists datasets, in the order of [`Dataset::ALL`].
 fn services() -> Vec<ServiceProgress> {
     let mut services: Vec<ServiceProgress> = Vec::new();
-    for dataset in Dataset::ALL {
+    for &dataset in Dataset::ALL {
         let (service, _) = dataset.api_call();
         match services.iter_mut().find(|s| s.service == service) {
             Some(entry) => entry.expected += 1,

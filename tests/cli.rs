@@ -2,6 +2,7 @@
 //! stdout for data and stderr for the rest. No network: snapshots only.
 
 use std::path::Path;
+use vpcaudit_testkit::contracts::assert_report_matches_schema;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -100,6 +101,7 @@ fn findings_at_or_above_the_threshold_exit_1() {
         .assert()
         .code(1);
     let report: Value = serde_json::from_slice(&out.get_output().stdout).expect("json report");
+    assert_report_matches_schema("scan --format json", &report);
     assert_eq!(report["format_version"], 1);
     assert_eq!(report["account"], "111122223333");
     assert_eq!(report["summary"]["complete"], true);
@@ -173,6 +175,7 @@ fn an_incomplete_snapshot_exits_3_and_says_what_was_not_evaluated() {
         .assert()
         .code(3);
     let report: Value = serde_json::from_slice(&out.get_output().stdout).expect("json report");
+    assert_report_matches_schema("scan --format json", &report);
     assert_eq!(report["summary"]["complete"], false);
     assert_eq!(
         report["coverage"]["errors"][0]["code"],

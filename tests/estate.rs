@@ -282,7 +282,7 @@ fn each_dataset_is_one_call_per_region_when_it_fits_in_a_page() {
 
     const LISTED: [&str; 4] = ["ec2", "rds", "lambda", "sts"];
     let mut expected: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    for dataset in vpcaudit_core::snapshot::Dataset::ALL {
+    for &dataset in vpcaudit_core::snapshot::Dataset::ALL {
         let (service, operation) = dataset.api_call();
         if LISTED.contains(&service) {
             expected
@@ -349,7 +349,7 @@ fn a_spent_time_limit_is_an_incomplete_scan() {
     let report = run.json();
     let errors = report["coverage"]["errors"].as_array().expect("errors");
     for region in [REGION, OTHER_REGION] {
-        for dataset in vpcaudit_core::snapshot::Dataset::ALL {
+        for &dataset in vpcaudit_core::snapshot::Dataset::ALL {
             let (_, operation) = dataset.api_call();
             assert!(
                 errors.iter().any(|e| e["operation"] == operation

@@ -11,6 +11,7 @@
 //! Needs the venv from tests/moto/requirements.txt (scripts/test.sh makes it), found through
 //! VPCAUDIT_PYTHON or <crate>/.venv/bin/python.
 
+use vpcaudit_testkit::contracts::{assert_report_matches_schema, assert_snapshot_matches_schema};
 use vpcaudit_testkit::moto as common;
 
 use std::collections::BTreeSet;
@@ -157,6 +158,7 @@ fn offline_scan_of_a_snapshot_matches_the_live_scan() {
         serde_json::from_str(&fs::read_to_string(&live_path).expect("scan -o wrote the report"))
             .expect("scan -o wrote JSON");
     assert_complete(&live);
+    assert_report_matches_schema("the live scan report", &live);
 
     let snapshot = work.path().join("snapshot.json");
     Run::vpcaudit(
@@ -173,6 +175,10 @@ fn offline_scan_of_a_snapshot_matches_the_live_scan() {
     )
     .assert_code(0);
     let snapshot_text = fs::read_to_string(&snapshot).expect("collect -o wrote the snapshot");
+    assert_snapshot_matches_schema(
+        "collect -o",
+        &serde_json::from_str(&snapshot_text).expect("collect -o wrote JSON"),
+    );
     for secret in &seed.never_printed {
         assert!(
             !snapshot_text.contains(secret.as_str()),

@@ -1063,7 +1063,7 @@ fn markdown_has_status_summary_findings_and_fixes() {
     assert!(!md.contains("Incomplete coverage"));
     assert!(md.contains("| Severity | Findings |"));
     assert!(md.contains(&format!("| **Total** | **{}** |", report.findings.len())));
-    for severity in Severity::ALL {
+    for severity in Severity::descending() {
         let count = report
             .summary
             .by_severity

@@ -34,7 +34,7 @@ async fn a_deadline_already_past_leaves_every_dataset_unread_and_the_scan_incomp
     let stats = snapshot.collection.as_ref().expect("stats");
     assert!(stats.api_calls.is_empty(), "no request was sent: {stats:?}");
     for region in regions {
-        for dataset in Dataset::ALL {
+        for &dataset in Dataset::ALL {
             let error = snapshot
                 .coverage
                 .errors

@@ -18,8 +18,11 @@ use serde::{Deserialize, Serialize};
     Serialize,
     Deserialize,
     schemars::JsonSchema,
+    strum::VariantArray,
+    strum::IntoStaticStr,
 )]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Severity {
     Info,
     Low,
@@ -29,22 +32,16 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 5] = [
-        Severity::Critical,
-        Severity::High,
-        Severity::Medium,
-        Severity::Low,
-        Severity::Info,
-    ];
+    /// Every severity, the worst first (the order reports list them in).
+    pub fn descending() -> impl DoubleEndedIterator<Item = Severity> {
+        <Severity as strum::VariantArray>::VARIANTS
+            .iter()
+            .rev()
+            .copied()
+    }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
+        self.into()
     }
 }
 
@@ -58,8 +55,7 @@ impl FromStr for Severity {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Severity, String> {
-        Severity::ALL
-            .into_iter()
+        Severity::descending()
             .find(|sev| sev.as_str().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
                 format!("unknown severity `{s}` (expected critical, high, medium, low or info)")
@@ -80,53 +76,30 @@ impl FromStr for Severity {
     Serialize,
     Deserialize,
     schemars::JsonSchema,
+    strum::VariantArray,
+    strum::IntoStaticStr,
 )]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Principle {
-    #[serde(rename = "one-env-per-vpc")]
     OneEnvPerVpc,
-    #[serde(rename = "multi-az")]
     MultiAz,
-    #[serde(rename = "tiered-subnets")]
     TieredSubnets,
-    #[serde(rename = "db-never-public")]
     DbNeverPublic,
-    #[serde(rename = "nat-egress")]
     NatEgress,
-    #[serde(rename = "sg-over-ip")]
     SgOverIp,
-    #[serde(rename = "lambda-placement")]
     LambdaPlacement,
-    #[serde(rename = "edge-origin")]
     EdgeOrigin,
-    #[serde(rename = "observability")]
     Observability,
 }
 
 impl Principle {
-    pub const ALL: [Principle; 9] = [
-        Principle::OneEnvPerVpc,
-        Principle::MultiAz,
-        Principle::TieredSubnets,
-        Principle::DbNeverPublic,
-        Principle::NatEgress,
-        Principle::SgOverIp,
-        Principle::LambdaPlacement,
-        Principle::EdgeOrigin,
-        Principle::Observability,
-    ];
+    /// Every principle, in the order of the architecture note.
+    pub const ALL: &'static [Principle] = <Principle as strum::VariantArray>::VARIANTS;
 
+    /// The principle's stable name (its JSON value): `tiered-subnets`.
     pub fn slug(self) -> &'static str {
-        match self {
-            Principle::OneEnvPerVpc => "one-env-per-vpc",
-            Principle::MultiAz => "multi-az",
-            Principle::TieredSubnets => "tiered-subnets",
-            Principle::DbNeverPublic => "db-never-public",
-            Principle::NatEgress => "nat-egress",
-            Principle::SgOverIp => "sg-over-ip",
-            Principle::LambdaPlacement => "lambda-placement",
-            Principle::EdgeOrigin => "edge-origin",
-            Principle::Observability => "observability",
-        }
+        self.into()
     }
 
     pub fn title(self) -> &'static str {
@@ -157,7 +130,8 @@ impl FromStr for Principle {
 
     fn from_str(s: &str) -> Result<Principle, String> {
         Principle::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|p| p.slug() == s)
             .ok_or_else(|| format!("unknown principle `{s}`"))
     }

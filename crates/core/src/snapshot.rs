@@ -161,6 +161,7 @@ pub struct CollectionError {
     Serialize,
     Deserialize,
     schemars::JsonSchema,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Dataset {
@@ -183,24 +184,8 @@ pub enum Dataset {
 }
 
 impl Dataset {
-    pub const ALL: [Dataset; 16] = [
-        Dataset::Vpcs,
-        Dataset::Subnets,
-        Dataset::RouteTables,
-        Dataset::InternetGateways,
-        Dataset::NatGateways,
-        Dataset::NetworkAcls,
-        Dataset::SecurityGroups,
-        Dataset::NetworkInterfaces,
-        Dataset::Instances,
-        Dataset::FlowLogs,
-        Dataset::DbInstances,
-        Dataset::DbClusters,
-        Dataset::DbSubnetGroups,
-        Dataset::LambdaFunctions,
-        Dataset::RestApiStages,
-        Dataset::HttpApiStages,
-    ];
+    /// Every dataset, in declaration order (from the type: a new variant cannot be missed).
+    pub const ALL: &'static [Dataset] = <Dataset as strum::VariantArray>::VARIANTS;
 
     /// The AWS service (IAM prefix) and operation that lists this dataset.
     pub fn api_call(self) -> (&'static str, &'static str) {
@@ -548,7 +533,7 @@ impl Snapshot {
         let missing = self.coverage.missing();
         let mut not_collected = Vec::new();
         for scope in &self.scopes {
-            for dataset in Dataset::ALL {
+            for &dataset in Dataset::ALL {
                 let (service, operation) = dataset.api_call();
                 if recorded.contains(&(service, operation, &scope.account, &scope.region))
                     || missing.is_missing(dataset, &scope.account, &scope.region)

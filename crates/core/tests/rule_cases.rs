@@ -227,7 +227,7 @@ fn every_rule_reads_only_what_it_requires() {
                 let required: BTreeSet<String> =
                     rule.requires.iter().map(|d| field_of(*d)).collect();
                 let mut value = serde_json::to_value(&inventory).expect("inventory serialises");
-                for dataset in Dataset::ALL {
+                for &dataset in Dataset::ALL {
                     let field = field_of(dataset);
                     if !required.contains(&field) {
                         value[field.as_str()] = serde_json::json!([]);

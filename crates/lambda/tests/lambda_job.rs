@@ -246,6 +246,10 @@ fn parse_report(text: &str) -> Value {
     let report: vpcaudit_core::report::Report =
         serde_json::from_str(text).expect("report.json parses as vpcaudit's Report");
     let value: Value = serde_json::from_str(text).expect("report.json is JSON");
+    vpcaudit_testkit::contracts::assert_report_matches_schema(
+        "the Lambda job's report.json",
+        &value,
+    );
     assert_eq!(report.findings.len(), common::findings(&value).len());
     value
 }

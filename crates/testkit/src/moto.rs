@@ -423,10 +423,12 @@ impl Run {
         self
     }
 
-    /// stdout parsed as the JSON report.
+    /// stdout parsed as the JSON report, which must match `schemas/report.schema.json`.
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not a JSON report ({e}): {}", self.describe()))
+        let report = serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not a JSON report ({e}): {}", self.describe()));
+        crate::contracts::assert_report_matches_schema(&self.describe(), &report);
+        report
     }
 }
 

@@ -84,7 +84,7 @@ fn summary(out: &mut String, report: &Report) {
     out.push_str(
         "<h2 id=\"summary\">Summary</h2>\n<table><tr><th>Severity</th><th>Findings</th></tr>\n",
     );
-    for severity in Severity::ALL {
+    for severity in Severity::descending() {
         let count = report
             .summary
             .by_severity
@@ -97,7 +97,7 @@ fn summary(out: &mut String, report: &Report) {
         );
     }
     out.push_str("</table>\n<table><tr><th>Principle</th><th>Findings</th></tr>\n");
-    for principle in Principle::ALL {
+    for &principle in Principle::ALL {
         let Some(count) = report.summary.by_principle.get(principle.slug()) else {
             continue;
         };
@@ -134,7 +134,7 @@ fn findings(out: &mut String, report: &Report, diagrams: &[VpcDiagram]) {
     let distinct = |value: fn(&Finding) -> String| -> BTreeSet<String> {
         report.findings.iter().map(value).collect()
     };
-    let severities: Vec<String> = Severity::ALL.iter().map(|s| s.to_string()).collect();
+    let severities: Vec<String> = Severity::descending().map(|s| s.to_string()).collect();
     let filters: [(&str, &str, Vec<String>); 4] = [
         ("severity", "Severity", severities),
         (

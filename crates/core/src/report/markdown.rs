@@ -156,7 +156,7 @@ impl<'a> Counts<'a> {
 fn summary(out: &mut String, report: &Report) {
     let counts = Counts::of(report);
     out.push_str("## Summary\n\n| Severity | Findings |\n| :-- | --: |\n");
-    for severity in Severity::ALL {
+    for severity in Severity::descending() {
         let count = counts.by_severity.get(&severity).copied().unwrap_or(0);
         let _ = writeln!(out, "| {} | {count} |", severity_title(severity));
     }
@@ -204,7 +204,7 @@ fn findings(out: &mut String, report: &Report, budget: usize) {
         return;
     }
     let mut omitted = 0;
-    for severity in Severity::ALL {
+    for severity in Severity::descending() {
         let group: Vec<&Finding> = report
             .findings
             .iter()

@@ -102,7 +102,7 @@ impl Report {
         baseline: Option<BaselineSummary>,
     ) -> Report {
         let mut by_severity: BTreeMap<Severity, usize> =
-            Severity::ALL.iter().map(|s| (*s, 0)).collect();
+            Severity::descending().map(|s| (s, 0)).collect();
         let mut by_principle: BTreeMap<String, usize> = BTreeMap::new();
         let suppressed = evaluation
             .findings

@@ -134,12 +134,11 @@ fn render_raw(report: &Report) -> String {
 }
 
 fn summary_line(report: &Report) -> String {
-    let counts: Vec<String> = Severity::ALL
-        .iter()
+    let counts: Vec<String> = Severity::descending()
         .map(|s| {
             format!(
                 "{} {s}",
-                report.summary.by_severity.get(s).copied().unwrap_or(0)
+                report.summary.by_severity.get(&s).copied().unwrap_or(0)
             )
         })
         .collect();

@@ -359,7 +359,7 @@ mod tests {
     #[test]
     fn every_principle_in_the_foundation_has_a_rule() {
         let covered = principles_covered();
-        for principle in Principle::ALL {
+        for &principle in Principle::ALL {
             assert!(covered.contains(&principle), "no rule for {principle}");
         }
     }

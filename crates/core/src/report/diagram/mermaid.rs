@@ -149,7 +149,7 @@ pub fn severity_colours(severity: Severity) -> (&'static str, &'static str) {
 }
 
 fn write_classes(out: &mut String, flagged: &[(String, Severity)]) {
-    for severity in Severity::ALL {
+    for severity in Severity::descending() {
         let ids: Vec<&str> = flagged
             .iter()
             .filter(|(_, s)| *s == severity)
