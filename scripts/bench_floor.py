@@ -3,8 +3,9 @@
 
     python scripts/bench_floor.py --endpoint http://127.0.0.1:PORT [--region us-east-1]
 
-Sends the requests a one-region scan needs (sts:GetCallerIdentity, one call per EC2, RDS and
-Lambda dataset with the largest page size, and the two API Gateway API lists) concurrently, as
+Sends the requests a one-region scan needs (sts:GetCallerIdentity, one call per EC2, RDS,
+Lambda and load balancer dataset with the largest page size, the ECS cluster list and the two
+API Gateway API lists) concurrently, as
 raw HTTP: nothing is parsed on this side, so the
 time measured is moto's (plus the loopback), the floor no client can go below. Prints one JSON
 line: {"seconds": S, "bytes": B}.
@@ -34,6 +35,18 @@ CALLS = [
             ("DescribeNetworkInterfaces", 1000),
             ("DescribeInstances", 1000),
             ("DescribeFlowLogs", 1000),
+            ("DescribeVpcEndpoints", 1000),
+            ("DescribeEgressOnlyInternetGateways", 255),
+        ]
+    ],
+    # DescribeAddresses takes no page size: one call returns every address.
+    ("ec2", "POST", "/", {"Action": "DescribeAddresses", "Version": EC2}),
+    *[
+        ("elasticloadbalancing", "POST", "/", {"Action": action, "Version": version, "PageSize": "400"})
+        for action, version in [
+            ("DescribeLoadBalancers", "2015-12-01"),
+            ("DescribeTargetGroups", "2015-12-01"),
+            ("DescribeLoadBalancers", "2012-06-01"),
         ]
     ],
     *[
@@ -41,6 +54,8 @@ CALLS = [
         for action in ("DescribeDBInstances", "DescribeDBClusters", "DescribeDBSubnetGroups")
     ],
     ("lambda", "GET", "/2015-03-31/functions/?MaxItems=50", None),
+    # ECS: the cluster list (services are then read per cluster; the benchmark seeds none).
+    ("ecs", "POST", "/", {"__json__": {"maxResults": 100}, "__target__": "AmazonEC2ContainerServiceV20141113.ListClusters"}),
     # API Gateway: the API lists (stages are then read per API; the benchmark seeds no API).
     ("apigateway", "GET", "/restapis?limit=500", None),
     ("apigateway", "GET", "/v2/apis?maxResults=500", None),
@@ -57,7 +72,11 @@ def call(host, port, region, service, method, path, params):
         "X-Amz-Date": "20260101T000000Z",
     }
     body = None
-    if params is not None:
+    if params is not None and "__json__" in params:
+        body = json.dumps(params["__json__"])
+        headers["Content-Type"] = "application/x-amz-json-1.1"
+        headers["X-Amz-Target"] = params["__target__"]
+    elif params is not None:
         body = urllib.parse.urlencode(params)
         headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
     conn = http.client.HTTPConnection(host, port, timeout=600)

@@ -123,3 +123,112 @@ fn acme_production_vpc_is_clean() {
         "findings on the well-built VPC: {on_prod:#?}"
     );
 }
+
+/// A snapshot written before vpcaudit read load balancers, Elastic IPs, endpoints and ECS
+/// (acme-small.json without those lists and their coverage entries, as it was committed then)
+/// still loads and gives the same findings; the datasets it lacks are not collected, never
+/// empty, so the scan is incomplete (exit 3).
+#[test]
+fn a_snapshot_from_before_the_network_datasets_keeps_its_findings() {
+    use vpcaudit_core::snapshot::{Dataset, Snapshot};
+
+    let mut old: Value =
+        serde_json::from_str(&std::fs::read_to_string(FIXTURE).expect("fixture")).expect("json");
+    let newer = [
+        Dataset::ElasticIps,
+        Dataset::VpcEndpoints,
+        Dataset::EgressOnlyInternetGateways,
+        Dataset::LoadBalancers,
+        Dataset::Listeners,
+        Dataset::TargetGroups,
+        Dataset::TargetHealth,
+        Dataset::TargetGroupAttributes,
+        Dataset::ClassicLoadBalancers,
+        Dataset::EcsServices,
+    ];
+    for key in [
+        "elastic_ips",
+        "vpc_endpoints",
+        "egress_only_internet_gateways",
+        "load_balancers",
+        "listeners",
+        "target_groups",
+        "targets",
+        "classic_load_balancers",
+        "ecs_services",
+    ] {
+        old["scopes"][0]
+            .as_object_mut()
+            .expect("scope")
+            .remove(key)
+            .unwrap_or_else(|| panic!("acme-small.json has {key}"));
+    }
+    for eni in old["scopes"][0]["network_interfaces"]
+        .as_array_mut()
+        .expect("network_interfaces")
+    {
+        for key in [
+            "private_ips",
+            "ipv6_addresses",
+            "source_dest_check",
+            "owner_id",
+            "attachment",
+        ] {
+            eni.as_object_mut().expect("eni").remove(key);
+        }
+    }
+    old["coverage"]["collected"]
+        .as_array_mut()
+        .expect("collected")
+        .retain(|c| {
+            let dataset = Dataset::from_api_call(
+                c["service"].as_str().unwrap_or_default(),
+                c["operation"].as_str().unwrap_or_default(),
+            );
+            !dataset.is_some_and(|d| newer.contains(&d))
+        });
+    let work = tempfile::tempdir().expect("temp dir");
+    let path = work.path().join("old.json");
+    std::fs::write(&path, old.to_string()).expect("write");
+
+    let snapshot = Snapshot::load(&path).expect("an old snapshot loads");
+    let missing = snapshot.coverage.missing();
+    let scope = &snapshot.scopes[0];
+    for dataset in &newer {
+        assert!(
+            missing.is_missing(*dataset, &scope.account, &scope.region),
+            "{dataset} was not read by the old collector: unknown, not empty"
+        );
+    }
+    assert!(!missing.is_missing(Dataset::Vpcs, &scope.account, &scope.region));
+
+    let out = Command::cargo_bin("vpcaudit")
+        .expect("binary")
+        .args([
+            "scan",
+            "--snapshot",
+            path.to_str().expect("utf-8"),
+            "--format",
+            "json",
+            "--quiet",
+        ])
+        .assert()
+        .code(3);
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).expect("JSON report");
+    let current = scan_json();
+    assert_eq!(report["findings"], current["findings"], "the same findings");
+    assert_eq!(
+        report["coverage"]["not_evaluated"],
+        current["coverage"]["not_evaluated"]
+    );
+    // No rule needs the newer datasets yet, so every rule is evaluated, but the scan says
+    // what it did not see: incomplete (exit 3), each lacking dataset a NotCollected error.
+    assert_eq!(report["summary"]["complete"], false);
+    let not_collected = report["coverage"]["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter(|e| e["code"] == "NotCollected")
+        .count();
+    assert_eq!(not_collected, newer.len());
+}

@@ -68,7 +68,7 @@ fn readme_iam_policy_lists_exactly_the_calls_vpcaudit_makes() {
 
     let mut every_call: Vec<String> = vpcaudit_core::snapshot::Dataset::ALL
         .iter()
-        .map(|d| d.iam_action())
+        .flat_map(|d| d.iam_actions())
         .chain(
             vpcaudit_core::snapshot::OTHER_CALLS
                 .iter()
@@ -76,7 +76,7 @@ fn readme_iam_policy_lists_exactly_the_calls_vpcaudit_makes() {
         )
         .collect();
     every_call.sort();
-    // Several datasets can share one IAM action (API Gateway authorises reads as GET).
+    // Several calls can share one IAM action (API Gateway authorises reads as GET).
     every_call.dedup();
     let mut listed = [actions(0), actions(1)].concat();
     listed.sort();

@@ -287,3 +287,260 @@ fn unreachable_endpoint_is_an_incomplete_scan() {
         report["findings"]
     );
 }
+
+/// The network around the ENIs (tests/moto/seed.py `network`): load balancers with their
+/// listeners, target groups, targets and preserve_client_ip, a Classic ELB, Elastic IPs, VPC
+/// endpoints, IPv6 and the source/dest check on an interface, an egress-only internet gateway,
+/// an IGW edge association, subnet owners and a Fargate service land in the snapshot, each
+/// dataset listed as collected. (An Elastic IP on a secondary address and load balancer
+/// interfaces cannot be built in moto: fixtures/acme-small.json and the model's unit tests
+/// cover them.)
+#[test]
+fn network_datasets_land_in_the_snapshot() {
+    let moto = MotoServer::start();
+    let seed = moto.seed(&["network"]);
+    let work = tempfile::tempdir().expect("temp dir");
+    let path = work.path().join("snapshot.json");
+    Run::vpcaudit(
+        work.path(),
+        &[
+            "collect",
+            "--endpoint-url",
+            &moto.endpoint(),
+            "--region",
+            REGION,
+            "-o",
+            path.to_str().expect("utf-8 path"),
+        ],
+    )
+    .assert_code(0);
+    let snapshot = vpcaudit_core::snapshot::Snapshot::load(&path).expect("a valid snapshot");
+    assert!(
+        snapshot.coverage.errors.is_empty(),
+        "{:?}",
+        snapshot.coverage.errors
+    );
+    for &dataset in vpcaudit_core::snapshot::Dataset::ALL {
+        let (service, operation) = dataset.api_call();
+        assert!(
+            snapshot
+                .coverage
+                .collected
+                .iter()
+                .any(|c| c.service == service && c.operation == operation),
+            "{dataset} is not listed as collected"
+        );
+    }
+    let scope = &snapshot.scopes[0];
+    let id = |logical: &str| seed.id(logical).to_owned();
+
+    // Load balancers, as elbv2 describes them.
+    let alb = scope
+        .load_balancers
+        .iter()
+        .find(|lb| lb.arn == id("network.alb"))
+        .expect("ALB");
+    assert_eq!(alb.kind.as_deref(), Some("application"));
+    assert_eq!(alb.scheme.as_deref(), Some("internet-facing"));
+    assert_eq!(alb.security_group_ids, [id("network.alb-sg")]);
+    let mut alb_subnets: Vec<String> = alb
+        .zones
+        .iter()
+        .filter_map(|z| z.subnet_id.clone())
+        .collect();
+    alb_subnets.sort();
+    let mut public = vec![id("network.public-a"), id("network.public-b")];
+    public.sort();
+    assert_eq!(alb_subnets, public);
+    let nlb = scope
+        .load_balancers
+        .iter()
+        .find(|lb| lb.arn == id("network.nlb"))
+        .expect("NLB");
+    assert_eq!(nlb.kind.as_deref(), Some("network"));
+    assert!(nlb.security_group_ids.is_empty(), "an NLB without groups");
+
+    // Listeners forward to their target groups; targets and their health.
+    for (lb, tg) in [
+        ("network.alb", "network.alb-tg"),
+        ("network.nlb", "network.nlb-tg"),
+    ] {
+        let listener = scope
+            .listeners
+            .iter()
+            .find(|l| l.load_balancer_arn == id(lb))
+            .unwrap_or_else(|| panic!("a listener of {lb}"));
+        assert_eq!(listener.port, Some(80));
+        assert_eq!(listener.default_actions[0].kind, "forward");
+        assert_eq!(listener.default_actions[0].target_group_arns, [id(tg)]);
+        let group = scope
+            .target_groups
+            .iter()
+            .find(|g| g.arn == id(tg))
+            .expect("target group");
+        assert_eq!(group.load_balancer_arns, [id(lb)]);
+    }
+    let alb_tg = scope
+        .target_groups
+        .iter()
+        .find(|g| g.arn == id("network.alb-tg"))
+        .expect("tg");
+    assert_eq!(alb_tg.target_type.as_deref(), Some("instance"));
+    assert_eq!(
+        alb_tg.preserve_client_ip, None,
+        "not read for ALB target groups"
+    );
+    let nlb_tg = scope
+        .target_groups
+        .iter()
+        .find(|g| g.arn == id("network.nlb-tg"))
+        .expect("tg");
+    assert_eq!(
+        nlb_tg.preserve_client_ip,
+        Some(true),
+        "seeded through ModifyTargetGroupAttributes"
+    );
+    let target = scope
+        .targets
+        .iter()
+        .find(|t| t.target_group_arn == id("network.alb-tg"))
+        .expect("the ALB's target");
+    assert_eq!(
+        (target.id.as_str(), target.port),
+        (seed.id("network.app-instance"), Some(8080))
+    );
+    assert_eq!(target.health.as_deref(), Some("healthy"));
+    assert!(
+        scope
+            .targets
+            .iter()
+            .any(|t| t.target_group_arn == id("network.nlb-tg"))
+    );
+
+    // Classic ELB: listeners and instances straight from DescribeLoadBalancers.
+    let classic = scope
+        .classic_load_balancers
+        .iter()
+        .find(|lb| lb.name == id("network.classic"))
+        .expect("Classic ELB");
+    assert_eq!(classic.instance_ids, [id("network.app-instance")]);
+    assert_eq!(classic.listeners[0].port, Some(80));
+    assert_eq!(classic.listeners[0].instance_port, Some(8080));
+    assert_eq!(classic.security_group_ids, [id("network.alb-sg")]);
+
+    // Elastic IPs: the idle one is associated with nothing; the other maps to the appliance.
+    let eip = |logical: &str| {
+        scope
+            .elastic_ips
+            .iter()
+            .find(|e| e.allocation_id.as_deref() == Some(seed.id(logical)))
+            .unwrap_or_else(|| panic!("{logical}"))
+    };
+    assert!(!eip("network.idle-eip").is_associated());
+    assert_eq!(
+        eip("network.idle-eip").instance_id,
+        None,
+        "moto's empty InstanceId is none"
+    );
+    let appliance_eip = eip("network.appliance-eip");
+    assert_eq!(
+        appliance_eip.network_interface_id.as_deref(),
+        Some(seed.id("network.appliance-eni"))
+    );
+
+    // The appliance interface: two private addresses (the primary carries the Elastic IP),
+    // an IPv6 address, no source/dest check, its owner.
+    let appliance = scope
+        .network_interfaces
+        .iter()
+        .find(|e| e.id == id("network.appliance-eni"))
+        .expect("appliance ENI");
+    assert_eq!(appliance.source_dest_check, Some(false));
+    assert_eq!(appliance.ipv6_addresses.len(), 1);
+    assert_eq!(appliance.private_ips.len(), 2);
+    let primary = appliance
+        .private_ips
+        .iter()
+        .find(|ip| ip.primary)
+        .expect("primary");
+    assert_eq!(
+        primary.public_ip.as_deref(),
+        Some(appliance_eip.public_ip.as_str())
+    );
+    assert_eq!(appliance.owner_id.as_deref(), Some(common::ACCOUNT));
+    let instance_eni = scope
+        .network_interfaces
+        .iter()
+        .find(|e| e.id == id("network.app-instance.eni"))
+        .expect("instance ENI");
+    assert_eq!(instance_eni.source_dest_check, Some(true));
+    assert_eq!(
+        instance_eni
+            .attachment
+            .as_ref()
+            .and_then(|a| a.instance_id.as_deref()),
+        Some(seed.id("network.app-instance"))
+    );
+
+    // Endpoints: the gateway one on the app route table, the interface one in its subnet.
+    let endpoint = |logical: &str| {
+        scope
+            .vpc_endpoints
+            .iter()
+            .find(|e| e.id == id(logical))
+            .unwrap_or_else(|| panic!("{logical}"))
+    };
+    assert_eq!(
+        endpoint("network.s3-endpoint").endpoint_type.as_deref(),
+        Some("Gateway")
+    );
+    assert_eq!(
+        endpoint("network.s3-endpoint").route_table_ids,
+        [id("network.app-rtb")]
+    );
+    let sqs = endpoint("network.sqs-endpoint");
+    assert_eq!(sqs.endpoint_type.as_deref(), Some("Interface"));
+    assert_eq!(sqs.subnet_ids, [id("network.app-a")]);
+    assert_eq!(sqs.security_group_ids, [id("network.endpoint-sg")]);
+    assert_eq!(sqs.network_interface_ids.len(), 1);
+
+    // IPv6 egress, the IGW edge association, subnet owners.
+    let eigw = scope
+        .egress_only_internet_gateways
+        .iter()
+        .find(|g| g.id == id("network.eigw"))
+        .expect("egress-only IGW");
+    assert_eq!(eigw.attached_vpc_ids, [id("network.vpc")]);
+    let edge = scope
+        .route_tables
+        .iter()
+        .find(|t| t.id == id("network.edge-rtb"))
+        .expect("edge route table");
+    assert!(
+        edge.associations
+            .iter()
+            .any(|a| a.gateway_id.as_deref() == Some(seed.id("network.igw")))
+    );
+    let app_a = scope
+        .subnets
+        .iter()
+        .find(|s| s.id == id("network.app-a"))
+        .expect("subnet");
+    assert_eq!(app_a.owner_id.as_deref(), Some(common::ACCOUNT));
+    assert_eq!(app_a.ipv6_cidr_blocks.len(), 1);
+
+    // The Fargate service, placed and addressed though no task runs.
+    let service = scope
+        .ecs_services
+        .iter()
+        .find(|s| s.arn == id("network.service"))
+        .expect("ECS service");
+    assert_eq!(service.cluster_arn, id("network.cluster"));
+    assert_eq!(service.launch_type.as_deref(), Some("FARGATE"));
+    let network = service.network.as_ref().expect("awsvpc configuration");
+    assert_eq!(network.assign_public_ip, Some(true));
+    assert_eq!(network.security_group_ids, [id("network.app-sg")]);
+    let mut service_subnets = network.subnet_ids.clone();
+    service_subnets.sort();
+    assert_eq!(service_subnets, public);
+}

@@ -39,6 +39,7 @@ credentials are ignored.
 
 import argparse
 import io
+import ipaddress
 import json
 import os
 import sys
@@ -97,6 +98,9 @@ class World:
         self.logs = client("logs")
         self.apigw = client("apigateway")
         self.apigwv2 = client("apigatewayv2")
+        self.elbv2 = client("elbv2")
+        self.elb = client("elb")
+        self.ecs = client("ecs")
         self.ids = {}
         self.expected = []
         self.severity = {}
@@ -869,6 +873,139 @@ def secrets(w):
     w.expect("LAM003", fn)  # LAM003: secret-named literal, and credential-like values
 
 
+# ---- the rest of the network: load balancers, addresses, endpoints, IPv6, ECS ---------------
+def network(w):
+    """Not a rule scenario: what vpcaudit collects besides the ENIs it leaves behind (issue 10),
+    built the way a tidy estate has it, so it adds no finding. An internet-facing ALB and NLB
+    in public subnets forwarding to a private app instance, a Classic ELB, Elastic IPs (one
+    idle, one on an appliance interface with a secondary address, IPv6 and the source/dest check
+    off), S3 gateway and SQS interface endpoints, an egress-only internet gateway for the app
+    tier's IPv6, a gateway route table (IGW edge association) and a Fargate service.
+
+    Not representable in moto 5.2.5, so covered by snapshot fixtures instead: an Elastic IP on a
+    secondary private address (moto accepts it but maps the primary) and load balancer
+    interfaces (moto's ELBs create none)."""
+    scn = "network"
+    p = "10.90"
+    vpc = w.vpc(scn, f"{p}.0.0/16")
+    w.ec2.associate_vpc_cidr_block(VpcId=vpc, AmazonProvidedIpv6CidrBlock=True)
+    v6 = w.ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"]
+    app_v6 = str(list(ipaddress.IPv6Network(v6).subnets(new_prefix=64))[10])
+    igw = w.igw(scn, vpc)
+    pub_a, pub_b = w.public_pair(scn, vpc, p, igw)
+    app_a = w.subnet(scn, "app-a", vpc, f"{p}.10.0/24", w.az_a, name="app-1a")
+    app_b = w.subnet(scn, "app-b", vpc, f"{p}.11.0/24", w.az_b, name="app-1b")
+    w.ec2.associate_subnet_cidr_block(SubnetId=app_a, Ipv6CidrBlock=app_v6)
+    eigw = w.record(
+        f"{scn}.eigw",
+        w.ec2.create_egress_only_internet_gateway(VpcId=vpc)["EgressOnlyInternetGateway"][
+            "EgressOnlyInternetGatewayId"
+        ],
+    )
+    app_rtb = w.route_table(scn, "app-rtb", vpc, [app_a, app_b])
+    w.ec2.create_route(
+        RouteTableId=app_rtb, DestinationIpv6CidrBlock="::/0", EgressOnlyInternetGatewayId=eigw
+    )
+    # A gateway route table: the IGW's edge association (where inbound traffic is inspected).
+    edge_rtb = w.ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    w.record(f"{scn}.edge-rtb", edge_rtb)
+    w.ec2.associate_route_table(RouteTableId=edge_rtb, GatewayId=igw)
+
+    alb_sg = w.sg(scn, "alb-sg", vpc, [tcp(80, cidr="0.0.0.0/0")])
+    app_sg = w.sg(scn, "app-sg", vpc, [tcp(8080, from_sg=alb_sg)])
+    endpoint_sg = w.sg(scn, "endpoint-sg", vpc, [tcp(443, from_sg=app_sg)])
+    appliance_sg = w.sg(scn, "appliance-sg", vpc, [tcp(6081, from_sg=app_sg)])
+    instance = w.instance(scn, "app-instance", app_a, [app_sg])
+    instance_ip = w.ec2.describe_instances(InstanceIds=[instance])["Reservations"][0]["Instances"][0][
+        "PrivateIpAddress"
+    ]
+
+    alb = w.record(
+        f"{scn}.alb",
+        w.elbv2.create_load_balancer(
+            Name=f"{scn}-alb", Subnets=[pub_a, pub_b], SecurityGroups=[alb_sg],
+            Scheme="internet-facing", Type="application",
+        )["LoadBalancers"][0]["LoadBalancerArn"],
+    )
+    nlb = w.record(
+        f"{scn}.nlb",
+        w.elbv2.create_load_balancer(
+            Name=f"{scn}-nlb", Subnets=[pub_a, pub_b], Scheme="internet-facing", Type="network",
+        )["LoadBalancers"][0]["LoadBalancerArn"],
+    )
+    alb_tg = w.record(
+        f"{scn}.alb-tg",
+        w.elbv2.create_target_group(
+            Name=f"{scn}-alb-tg", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="instance",
+        )["TargetGroups"][0]["TargetGroupArn"],
+    )
+    nlb_tg = w.record(
+        f"{scn}.nlb-tg",
+        w.elbv2.create_target_group(
+            Name=f"{scn}-nlb-tg", Protocol="TCP", Port=8080, VpcId=vpc, TargetType="ip",
+        )["TargetGroups"][0]["TargetGroupArn"],
+    )
+    w.elbv2.register_targets(TargetGroupArn=alb_tg, Targets=[{"Id": instance, "Port": 8080}])
+    w.elbv2.register_targets(TargetGroupArn=nlb_tg, Targets=[{"Id": instance_ip}])
+    w.elbv2.modify_target_group_attributes(
+        TargetGroupArn=nlb_tg, Attributes=[{"Key": "preserve_client_ip.enabled", "Value": "true"}]
+    )
+    for lb, protocol, tg in [(alb, "HTTP", alb_tg), (nlb, "TCP", nlb_tg)]:
+        w.elbv2.create_listener(
+            LoadBalancerArn=lb, Protocol=protocol, Port=80,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
+        )
+    w.elb.create_load_balancer(
+        LoadBalancerName=f"{scn}-classic",
+        Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstanceProtocol": "HTTP", "InstancePort": 8080}],
+        Subnets=[pub_a, pub_b], SecurityGroups=[alb_sg], Scheme="internet-facing",
+    )
+    w.record(f"{scn}.classic", f"{scn}-classic")
+    w.elb.register_instances_with_load_balancer(
+        LoadBalancerName=f"{scn}-classic", Instances=[{"InstanceId": instance}]
+    )
+
+    # An appliance interface: secondary address, IPv6, no source/dest check, an Elastic IP.
+    appliance = w.ec2.create_network_interface(
+        SubnetId=app_a, Groups=[appliance_sg], SecondaryPrivateIpAddressCount=1,
+        Ipv6AddressCount=1, Description=f"{scn} appliance",
+    )["NetworkInterface"]["NetworkInterfaceId"]
+    w.record(f"{scn}.appliance-eni", appliance)
+    w.ec2.modify_network_interface_attribute(NetworkInterfaceId=appliance, SourceDestCheck={"Value": False})
+    appliance_eip = w.record(f"{scn}.appliance-eip", w.eip())
+    w.ec2.associate_address(AllocationId=appliance_eip, NetworkInterfaceId=appliance)
+    w.record(f"{scn}.idle-eip", w.eip())
+
+    s3 = w.ec2.create_vpc_endpoint(
+        VpcId=vpc, ServiceName=f"com.amazonaws.{w.region}.s3", VpcEndpointType="Gateway",
+        RouteTableIds=[app_rtb],
+    )["VpcEndpoint"]["VpcEndpointId"]
+    w.record(f"{scn}.s3-endpoint", s3)
+    sqs = w.ec2.create_vpc_endpoint(
+        VpcId=vpc, ServiceName=f"com.amazonaws.{w.region}.sqs", VpcEndpointType="Interface",
+        SubnetIds=[app_a], SecurityGroupIds=[endpoint_sg],
+    )["VpcEndpoint"]["VpcEndpointId"]
+    w.record(f"{scn}.sqs-endpoint", sqs)
+
+    cluster = w.ecs.create_cluster(clusterName=f"{scn}-cluster")["cluster"]["clusterArn"]
+    w.record(f"{scn}.cluster", cluster)
+    task = w.ecs.register_task_definition(
+        family=f"{scn}-web", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
+        cpu="256", memory="512",
+        containerDefinitions=[{"name": "web", "image": "nginx", "memory": 512}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    service = w.ecs.create_service(
+        cluster=cluster, serviceName=f"{scn}-web", taskDefinition=task, desiredCount=2,
+        launchType="FARGATE",
+        networkConfiguration={
+            "awsvpcConfiguration": {
+                "subnets": [pub_a, pub_b], "securityGroups": [app_sg], "assignPublicIp": "ENABLED",
+            }
+        },
+    )["service"]["serviceArn"]
+    w.record(f"{scn}.service", service)
+
+
 SCENARIOS = {
     "secrets": secrets,
     "good": good,
@@ -899,6 +1036,7 @@ SCENARIOS = {
     "obs001": obs001,
     "obs002": obs002,
     "obs003": obs003,
+    "network": network,
 }
 
 

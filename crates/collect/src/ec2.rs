@@ -1,5 +1,7 @@
 //! EC2 networking: VPCs, subnets, routes, gateways, ACLs, security groups, ENIs, instances,
-//! flow logs. Ten paginated Describe calls, run concurrently within the service's bound.
+//! flow logs, Elastic IPs, VPC endpoints, egress-only internet gateways. Thirteen Describe
+//! calls (all paginated but DescribeAddresses, which AWS answers whole), run concurrently
+//! within the service's bound.
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types as sdk;
@@ -7,10 +9,11 @@ use ipnet::{Ipv4Net, Ipv6Net};
 
 use super::{ApiError, Reader, Recorder, tags};
 use vpcaudit_core::model::{
-    FlowLog, Instance, InternetGateway, NatGateway, NetworkAcl, NetworkAclEntry, NetworkInterface,
-    PortRange, Protocol, RegionInventory, Route, RouteDestination, RouteState, RouteTable,
+    EgressOnlyInternetGateway, ElasticIp, FlowLog, Instance, InternetGateway, NatGateway,
+    NetworkAcl, NetworkAclEntry, NetworkInterface, NetworkInterfaceAttachment, PortRange,
+    PrivateIp, Protocol, RegionInventory, Route, RouteDestination, RouteState, RouteTable,
     RouteTableAssociation, RouteTarget, SecurityGroup, SecurityGroupPeer, SecurityGroupRule,
-    Subnet, Vpc,
+    Subnet, Vpc, VpcEndpoint,
 };
 use vpcaudit_core::snapshot::Dataset;
 
@@ -35,12 +38,17 @@ pub(super) struct Network {
     network_interfaces: Read<NetworkInterface>,
     instances: Read<Instance>,
     flow_logs: Read<FlowLog>,
+    elastic_ips: Read<ElasticIp>,
+    vpc_endpoints: Read<VpcEndpoint>,
+    egress_only_internet_gateways: Read<EgressOnlyInternetGateway>,
 }
 
 /// Largest page EC2 accepts for most Describe calls: fewer round trips, gentler on throttling.
 const PAGE: i32 = 1000;
 /// DescribeRouteTables caps pages at 100.
 const ROUTE_TABLE_PAGE: i32 = 100;
+/// DescribeEgressOnlyInternetGateways caps pages at 255.
+const EGRESS_ONLY_PAGE: i32 = 255;
 
 pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
     // All ten at once: the reader admits as many as the service's bound allows, in this
@@ -56,6 +64,9 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
         nat_gateways,
         internet_gateways,
         flow_logs,
+        vpc_endpoints,
+        elastic_ips,
+        egress_only_internet_gateways,
     ) = futures::join!(
         reader.read(Dataset::SecurityGroups, async {
             read_all!(
@@ -109,6 +120,29 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
         reader.read(Dataset::FlowLogs, async {
             read_all!(client.describe_flow_logs().max_results(PAGE), flow_log)
         }),
+        reader.read(Dataset::VpcEndpoints, async {
+            read_all!(
+                client.describe_vpc_endpoints().max_results(PAGE),
+                vpc_endpoint
+            )
+        }),
+        reader.read(Dataset::ElasticIps, async {
+            // Not paginated: AWS returns every address of the region in one answer.
+            let out = client
+                .describe_addresses()
+                .send()
+                .await
+                .map_err(|e| ApiError::from_sdk(&e))?;
+            Ok::<Vec<ElasticIp>, ApiError>(out.addresses().iter().map(elastic_ip).collect())
+        }),
+        reader.read(Dataset::EgressOnlyInternetGateways, async {
+            read_all!(
+                client
+                    .describe_egress_only_internet_gateways()
+                    .max_results(EGRESS_ONLY_PAGE),
+                egress_only_internet_gateway
+            )
+        }),
     );
     Network {
         vpcs,
@@ -121,6 +155,9 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
         network_interfaces,
         instances,
         flow_logs,
+        elastic_ips,
+        vpc_endpoints,
+        egress_only_internet_gateways,
     }
 }
 
@@ -139,6 +176,19 @@ impl Network {
             recorder.take(Dataset::NetworkInterfaces, self.network_interfaces);
         inventory.instances = recorder.take(Dataset::Instances, self.instances);
         inventory.flow_logs = recorder.take(Dataset::FlowLogs, self.flow_logs);
+        inventory.elastic_ips = recorder.take(Dataset::ElasticIps, self.elastic_ips);
+        inventory.vpc_endpoints = recorder.take(Dataset::VpcEndpoints, self.vpc_endpoints);
+        inventory.egress_only_internet_gateways = recorder.take(
+            Dataset::EgressOnlyInternetGateways,
+            self.egress_only_internet_gateways,
+        );
+        inventory.elastic_ips.sort_by(|a, b| {
+            (&a.allocation_id, &a.public_ip).cmp(&(&b.allocation_id, &b.public_ip))
+        });
+        inventory.vpc_endpoints.sort_by(|a, b| a.id.cmp(&b.id));
+        inventory
+            .egress_only_internet_gateways
+            .sort_by(|a, b| a.id.cmp(&b.id));
     }
 }
 
@@ -201,6 +251,8 @@ fn subnet(s: &sdk::Subnet) -> Subnet {
             .collect(),
         map_public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
         arn: s.subnet_arn().map(str::to_owned),
+        owner_id: s.owner_id().map(str::to_owned),
+        assign_ipv6_address_on_creation: s.assign_ipv6_address_on_creation(),
         tags: ec2_tags(s.tags()),
     }
 }
@@ -503,7 +555,113 @@ fn network_interface(e: &sdk::NetworkInterface) -> NetworkInterface {
             .and_then(|a| a.instance_id())
             .map(str::to_owned),
         status: e.status().map(|s| s.as_str().to_owned()),
+        private_ips: private_ips(e),
+        ipv6_addresses: e
+            .ipv6_addresses()
+            .iter()
+            .filter_map(|a| a.ipv6_address().map(str::to_owned))
+            .collect(),
+        source_dest_check: e.source_dest_check(),
+        owner_id: e.owner_id().map(str::to_owned),
+        attachment: e.attachment().map(|a| NetworkInterfaceAttachment {
+            id: a.attachment_id().map(str::to_owned),
+            instance_id: a.instance_id().map(str::to_owned),
+            instance_owner_id: a.instance_owner_id().map(str::to_owned),
+            device_index: a.device_index(),
+            status: a.status().map(|s| s.as_str().to_owned()),
+        }),
         tags: ec2_tags(e.tag_set()),
+    }
+}
+
+/// Each private address with the public one mapped to it. The interface's own `Association`
+/// is its primary address's: used for the primary when the per-address one is absent.
+fn private_ips(e: &sdk::NetworkInterface) -> Vec<PrivateIp> {
+    let mut ips: Vec<PrivateIp> = e
+        .private_ip_addresses()
+        .iter()
+        .filter_map(|p| {
+            Some(PrivateIp {
+                address: p.private_ip_address()?.to_owned(),
+                primary: p.primary().unwrap_or(false),
+                public_ip: p
+                    .association()
+                    .and_then(|a| a.public_ip())
+                    .map(str::to_owned),
+                allocation_id: p
+                    .association()
+                    .and_then(|a| a.allocation_id())
+                    .map(str::to_owned),
+            })
+        })
+        .collect();
+    if let Some(association) = e.association() {
+        let primary = e.private_ip_address();
+        if let Some(ip) = ips
+            .iter_mut()
+            .find(|ip| ip.primary || Some(ip.address.as_str()) == primary)
+        {
+            if ip.public_ip.is_none() {
+                ip.public_ip = association.public_ip().map(str::to_owned);
+                ip.allocation_id = association.allocation_id().map(str::to_owned);
+            }
+        }
+    }
+    ips
+}
+
+/// moto writes absent ids as empty strings: both mean "none".
+fn present(value: Option<&str>) -> Option<String> {
+    value.filter(|v| !v.is_empty()).map(str::to_owned)
+}
+
+fn elastic_ip(a: &sdk::Address) -> ElasticIp {
+    ElasticIp {
+        public_ip: owned(a.public_ip()),
+        allocation_id: present(a.allocation_id()),
+        association_id: present(a.association_id()),
+        domain: a.domain().map(|d| d.as_str().to_owned()),
+        instance_id: present(a.instance_id()),
+        network_interface_id: present(a.network_interface_id()),
+        network_interface_owner_id: present(a.network_interface_owner_id()),
+        private_ip: present(a.private_ip_address()),
+        public_ipv4_pool: present(a.public_ipv4_pool()),
+        network_border_group: present(a.network_border_group()),
+        tags: ec2_tags(a.tags()),
+    }
+}
+
+fn vpc_endpoint(v: &sdk::VpcEndpoint) -> VpcEndpoint {
+    VpcEndpoint {
+        id: owned(v.vpc_endpoint_id()),
+        vpc_id: owned(v.vpc_id()),
+        endpoint_type: v.vpc_endpoint_type().map(|t| t.as_str().to_owned()),
+        service_name: v.service_name().map(str::to_owned),
+        state: v.state().map(|s| s.as_str().to_owned()),
+        route_table_ids: v.route_table_ids().to_vec(),
+        subnet_ids: v.subnet_ids().to_vec(),
+        security_group_ids: v
+            .groups()
+            .iter()
+            .filter_map(|g| g.group_id().map(str::to_owned))
+            .collect(),
+        network_interface_ids: v.network_interface_ids().to_vec(),
+        private_dns_enabled: v.private_dns_enabled(),
+        policy_document: present(v.policy_document()),
+        owner_id: v.owner_id().map(str::to_owned),
+        tags: ec2_tags(v.tags()),
+    }
+}
+
+fn egress_only_internet_gateway(g: &sdk::EgressOnlyInternetGateway) -> EgressOnlyInternetGateway {
+    EgressOnlyInternetGateway {
+        id: owned(g.egress_only_internet_gateway_id()),
+        attached_vpc_ids: g
+            .attachments()
+            .iter()
+            .filter_map(|a| a.vpc_id().map(str::to_owned))
+            .collect(),
+        tags: ec2_tags(g.tags()),
     }
 }
 

@@ -24,10 +24,14 @@ macro_rules! read_all {
 
 mod apigateway;
 mod ec2;
+mod ecs;
+mod elb;
+mod elbv2;
 mod estate;
 pub mod events;
 mod lambda;
 pub mod limits;
+mod per_resource;
 mod plan;
 mod rds;
 
@@ -511,6 +515,21 @@ impl Run<'_> {
                 .interceptor(self.calls.interceptor("apigatewayv2"))
                 .build(),
         );
+        let elbv2_client = aws_sdk_elasticloadbalancingv2::Client::from_conf(
+            aws_sdk_elasticloadbalancingv2::config::Builder::from(&region_config)
+                .interceptor(self.calls.interceptor("elbv2"))
+                .build(),
+        );
+        let elb_client = aws_sdk_elasticloadbalancing::Client::from_conf(
+            aws_sdk_elasticloadbalancing::config::Builder::from(&region_config)
+                .interceptor(self.calls.interceptor("elb"))
+                .build(),
+        );
+        let ecs_client = aws_sdk_ecs::Client::from_conf(
+            aws_sdk_ecs::config::Builder::from(&region_config)
+                .interceptor(self.calls.interceptor("ecs"))
+                .build(),
+        );
         let reader = || Reader {
             limits: &self.limits,
             gate: self.limits.service_gate(),
@@ -518,9 +537,10 @@ impl Run<'_> {
         };
         let (ec2_reader, rds_reader, lambda_reader) = (reader(), reader(), reader());
         let (rest_reader, http_reader) = (reader(), reader());
+        let (elbv2_reader, elb_reader, ecs_reader) = (reader(), reader(), reader());
         // Boxed: the SDK's request futures are large, and four of them side by side overflow a
         // 2 MiB thread stack (tokio workers, tests) in debug builds.
-        let (network, databases, functions, stages) = futures::join!(
+        let (network, databases, functions, stages, balancers, classic, services) = futures::join!(
             Box::pin(ec2::read(&ec2_client, &ec2_reader)),
             Box::pin(rds::read(&rds_client, &rds_reader)),
             Box::pin(lambda::read(&lambda_client, &lambda_reader)),
@@ -530,6 +550,9 @@ impl Run<'_> {
                 &rest_reader,
                 &http_reader
             )),
+            Box::pin(elbv2::read(&elbv2_client, &elbv2_reader)),
+            Box::pin(elb::read(&elb_client, &elb_reader)),
+            Box::pin(ecs::read(&ecs_client, &ecs_reader)),
         );
 
         let mut recorder = Recorder::new(account, region, self.observer);
@@ -544,6 +567,9 @@ impl Run<'_> {
         // databases' endpoints, then dropped.
         functions.store(&mut inventory, &mut recorder);
         stages.store(&mut inventory, &mut recorder);
+        balancers.store(&mut inventory, &mut recorder);
+        classic.store(&mut inventory, &mut recorder);
+        services.store(&mut inventory, &mut recorder);
         sort_inventory(&mut inventory);
         scope.finish();
         (inventory, recorder.finish())

@@ -34,6 +34,17 @@ pub struct RegionInventory {
     pub db_subnet_groups: Vec<DbSubnetGroup>,
     pub lambda_functions: Vec<LambdaFunction>,
     pub api_stages: Vec<ApiStage>,
+    pub elastic_ips: Vec<ElasticIp>,
+    pub vpc_endpoints: Vec<VpcEndpoint>,
+    pub egress_only_internet_gateways: Vec<EgressOnlyInternetGateway>,
+    /// Application, Network and Gateway Load Balancers (elbv2).
+    pub load_balancers: Vec<LoadBalancer>,
+    pub listeners: Vec<Listener>,
+    pub target_groups: Vec<TargetGroup>,
+    /// The registered targets of every target group, with their health.
+    pub targets: Vec<Target>,
+    pub classic_load_balancers: Vec<ClassicLoadBalancer>,
+    pub ecs_services: Vec<EcsService>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -59,6 +70,10 @@ pub struct Subnet {
     pub ipv6_cidr_blocks: Vec<Ipv6Net>,
     pub map_public_ip_on_launch: bool,
     pub arn: Option<String>,
+    /// The account that owns the subnet: another one when it is shared with this account
+    /// (AWS RAM).
+    pub owner_id: Option<String>,
+    pub assign_ipv6_address_on_creation: Option<bool>,
     pub tags: Tags,
 }
 
@@ -460,7 +475,41 @@ pub struct NetworkInterface {
     pub public_ip: Option<String>,
     pub instance_id: Option<String>,
     pub status: Option<String>,
+    /// Every private IPv4 address (the primary and the secondary ones), each with the public
+    /// address (Elastic IP or auto-assigned) mapped to it.
+    pub private_ips: Vec<PrivateIp>,
+    pub ipv6_addresses: Vec<String>,
+    /// False on appliances (NAT instances, firewalls) that forward others' traffic; None when
+    /// AWS did not say.
+    pub source_dest_check: Option<bool>,
+    /// The account that owns the interface (the requester's for managed ones).
+    pub owner_id: Option<String>,
+    pub attachment: Option<NetworkInterfaceAttachment>,
     pub tags: Tags,
+}
+
+/// One private IPv4 address of a network interface.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrivateIp {
+    pub address: String,
+    pub primary: bool,
+    /// The public address mapped to this private one, if any.
+    pub public_ip: Option<String>,
+    /// The Elastic IP's allocation id when the public address is an Elastic IP.
+    pub allocation_id: Option<String>,
+}
+
+/// What a network interface is attached to.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct NetworkInterfaceAttachment {
+    pub id: Option<String>,
+    pub instance_id: Option<String>,
+    /// The instance's owner: an account id, or `amazon-elb`, `amazon-aws`, … for managed ones.
+    pub instance_owner_id: Option<String>,
+    pub device_index: Option<i32>,
+    pub status: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -645,5 +694,319 @@ impl ApiStage {
     /// Whether a stage-wide throttle is set (a zero limit blocks everything, still a limit).
     pub fn is_throttled(&self) -> bool {
         self.throttle_rate_limit.is_some() || self.throttle_burst_limit.is_some()
+    }
+}
+
+/// An Elastic IP address (ec2:DescribeAddresses) and what it is associated with.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ElasticIp {
+    pub public_ip: String,
+    pub allocation_id: Option<String>,
+    /// None when the address is not associated with anything.
+    pub association_id: Option<String>,
+    /// `vpc` (or `standard`, EC2-Classic).
+    pub domain: Option<String>,
+    pub instance_id: Option<String>,
+    pub network_interface_id: Option<String>,
+    pub network_interface_owner_id: Option<String>,
+    /// The private address of the interface it maps to (the primary or a secondary one).
+    pub private_ip: Option<String>,
+    pub public_ipv4_pool: Option<String>,
+    pub network_border_group: Option<String>,
+    pub tags: Tags,
+}
+
+impl ElasticIp {
+    pub fn is_associated(&self) -> bool {
+        self.association_id.is_some()
+            || self.network_interface_id.is_some()
+            || self.instance_id.is_some()
+    }
+}
+
+/// A VPC endpoint: gateway (S3, DynamoDB: a route to a prefix list), interface (an ENI per
+/// subnet) or Gateway Load Balancer (an appliance hop that route tables point at).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct VpcEndpoint {
+    pub id: String,
+    pub vpc_id: String,
+    /// `Gateway`, `Interface`, `GatewayLoadBalancer`, `Resource` or `ServiceNetwork`.
+    pub endpoint_type: Option<String>,
+    pub service_name: Option<String>,
+    pub state: Option<String>,
+    /// Gateway endpoints: the route tables given a route to the service.
+    pub route_table_ids: Vec<String>,
+    /// Interface and GWLB endpoints: the subnets they are in.
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+    pub network_interface_ids: Vec<String>,
+    pub private_dns_enabled: Option<bool>,
+    /// The endpoint policy (JSON text) when AWS returned one.
+    pub policy_document: Option<String>,
+    pub owner_id: Option<String>,
+    pub tags: Tags,
+}
+
+/// An egress-only internet gateway: outbound-only IPv6 to the internet.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct EgressOnlyInternetGateway {
+    pub id: String,
+    pub attached_vpc_ids: Vec<String>,
+    pub tags: Tags,
+}
+
+/// An Application, Network or Gateway Load Balancer (elbv2).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoadBalancer {
+    pub arn: String,
+    pub name: String,
+    /// `application`, `network` or `gateway`.
+    pub kind: Option<String>,
+    /// `internet-facing` or `internal`; None for Gateway Load Balancers, which have none.
+    pub scheme: Option<String>,
+    pub vpc_id: Option<String>,
+    pub state: Option<String>,
+    pub dns_name: Option<String>,
+    /// `ipv4`, `dualstack` or `dualstack-without-public-ipv4`.
+    pub ip_address_type: Option<String>,
+    /// Empty for a Network Load Balancer created without security groups (it then filters
+    /// nothing: its targets' groups see the clients).
+    pub security_group_ids: Vec<String>,
+    pub zones: Vec<LoadBalancerZone>,
+}
+
+/// One Availability Zone of a load balancer: its subnet and, for NLBs, its addresses.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoadBalancerZone {
+    pub zone_name: Option<String>,
+    pub subnet_id: Option<String>,
+    pub addresses: Vec<LoadBalancerAddress>,
+}
+
+/// An address of a Network Load Balancer in one zone (AWS lists none for ALBs).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoadBalancerAddress {
+    pub ip_address: Option<String>,
+    pub allocation_id: Option<String>,
+    pub private_ipv4_address: Option<String>,
+    pub ipv6_address: Option<String>,
+}
+
+/// A listener of an elbv2 load balancer: the port it accepts traffic on and where it sends it
+/// by default. (Non-default listener rules are not read; a target group reached only through
+/// one still names its load balancer in [`TargetGroup::load_balancer_arns`].)
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct Listener {
+    pub arn: String,
+    pub load_balancer_arn: String,
+    /// None for Gateway Load Balancer listeners, which take every port and protocol.
+    pub port: Option<u16>,
+    pub protocol: Option<String>,
+    pub default_actions: Vec<ListenerAction>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ListenerAction {
+    /// `forward`, `redirect`, `fixed-response`, `authenticate-oidc`, `authenticate-cognito`.
+    pub kind: String,
+    /// The target groups it forwards to (one, or several weighted).
+    pub target_group_arns: Vec<String>,
+}
+
+/// An elbv2 target group.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct TargetGroup {
+    pub arn: String,
+    pub name: String,
+    /// `instance`, `ip`, `lambda` or `alb`.
+    pub target_type: Option<String>,
+    /// None for Lambda target groups.
+    pub protocol: Option<String>,
+    pub port: Option<u16>,
+    pub vpc_id: Option<String>,
+    /// Every load balancer that routes to it, through a default action or a listener rule.
+    pub load_balancer_arns: Vec<String>,
+    /// `traffic-port` or a port number.
+    pub health_check_port: Option<String>,
+    pub health_check_protocol: Option<String>,
+    pub ip_address_type: Option<String>,
+    /// The `preserve_client_ip.enabled` attribute, read for NLB target groups only (TCP, UDP,
+    /// TLS, TCP_UDP): whether targets see the client's address (their security groups must
+    /// admit the clients) or the load balancer's. None when not read or not reported;
+    /// [`TargetGroup::client_ip_preserved`] falls back on AWS's default.
+    pub preserve_client_ip: Option<bool>,
+}
+
+impl TargetGroup {
+    /// Whether this is a Network Load Balancer target group (the protocols NLBs speak).
+    pub fn is_network(&self) -> bool {
+        matches!(
+            self.protocol.as_deref(),
+            Some("TCP" | "UDP" | "TLS" | "TCP_UDP")
+        )
+    }
+
+    /// Whether the targets see the client's address: the attribute when it was read, else
+    /// AWS's documented default (NLB: on for instance targets and for UDP/TCP_UDP, off for IP
+    /// targets over TCP/TLS; ALB and GWLB: the client's address is not the source). None when
+    /// the target type is unknown.
+    pub fn client_ip_preserved(&self) -> Option<bool> {
+        if let Some(preserved) = self.preserve_client_ip {
+            return Some(preserved);
+        }
+        if !self.is_network() {
+            return Some(false);
+        }
+        match self.target_type.as_deref()? {
+            "instance" => Some(true),
+            "ip" => Some(matches!(self.protocol.as_deref(), Some("UDP" | "TCP_UDP"))),
+            _ => None,
+        }
+    }
+}
+
+/// A target registered with a target group, with its health.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct Target {
+    pub target_group_arn: String,
+    /// An instance id, an IP address, a Lambda function ARN or an ALB ARN.
+    pub id: String,
+    pub port: Option<u16>,
+    /// `all` for an IP target outside the VPC.
+    pub availability_zone: Option<String>,
+    /// `healthy`, `unhealthy`, `initial`, `unused`, `draining`, `unavailable`.
+    pub health: Option<String>,
+    pub health_reason: Option<String>,
+}
+
+/// A Classic Load Balancer (elb): listeners forward straight to registered instances.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClassicLoadBalancer {
+    pub name: String,
+    pub dns_name: Option<String>,
+    /// `internet-facing` or `internal`.
+    pub scheme: Option<String>,
+    pub vpc_id: Option<String>,
+    pub subnet_ids: Vec<String>,
+    pub availability_zones: Vec<String>,
+    pub security_group_ids: Vec<String>,
+    pub listeners: Vec<ClassicListener>,
+    pub instance_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClassicListener {
+    pub protocol: String,
+    pub port: Option<u16>,
+    pub instance_protocol: Option<String>,
+    pub instance_port: Option<u16>,
+}
+
+/// An ECS service: where its tasks are placed and how they are reached, known even when no
+/// task runs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct EcsService {
+    pub arn: String,
+    pub name: String,
+    pub cluster_arn: String,
+    /// `FARGATE`, `EC2`, `EXTERNAL`; None when a capacity provider strategy decides.
+    pub launch_type: Option<String>,
+    pub status: Option<String>,
+    pub desired_count: i32,
+    pub running_count: i32,
+    pub task_definition: Option<String>,
+    /// The awsvpc network configuration; None for bridge/host networking.
+    pub network: Option<EcsNetwork>,
+    /// The target groups (or Classic Load Balancers) that send traffic to its tasks.
+    pub load_balancers: Vec<EcsLoadBalancer>,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct EcsNetwork {
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+    /// `assignPublicIp`: whether each task gets a public IPv4 address (None: not said, which
+    /// AWS treats as DISABLED).
+    pub assign_public_ip: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct EcsLoadBalancer {
+    pub target_group_arn: Option<String>,
+    pub load_balancer_name: Option<String>,
+    pub container_name: Option<String>,
+    pub container_port: Option<u16>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(target_type: &str, protocol: &str, attribute: Option<bool>) -> TargetGroup {
+        TargetGroup {
+            target_type: Some(target_type.to_owned()),
+            protocol: Some(protocol.to_owned()),
+            preserve_client_ip: attribute,
+            ..TargetGroup::default()
+        }
+    }
+
+    #[test]
+    fn client_ip_preservation_is_the_attribute_else_the_aws_default() {
+        assert_eq!(
+            group("ip", "TCP", Some(true)).client_ip_preserved(),
+            Some(true)
+        );
+        assert_eq!(
+            group("instance", "TCP", Some(false)).client_ip_preserved(),
+            Some(false)
+        );
+        assert_eq!(
+            group("instance", "TCP", None).client_ip_preserved(),
+            Some(true)
+        );
+        assert_eq!(group("ip", "TLS", None).client_ip_preserved(), Some(false));
+        assert_eq!(group("ip", "UDP", None).client_ip_preserved(), Some(true));
+        assert_eq!(
+            group("instance", "HTTP", None).client_ip_preserved(),
+            Some(false)
+        );
+        assert_eq!(group("alb", "TCP", None).client_ip_preserved(), None);
+    }
+
+    #[test]
+    fn new_types_reject_unknown_fields_and_default_what_is_absent() {
+        let eip: ElasticIp = serde_json::from_str(r#"{"public_ip": "203.0.113.7"}"#).expect("eip");
+        assert!(!eip.is_associated());
+        assert!(serde_json::from_str::<ElasticIp>(r#"{"public_ip": "x", "typo": 1}"#).is_err());
+        // An Elastic IP on a secondary address (moto cannot map one): kept per address.
+        let eni: NetworkInterface = serde_json::from_str(
+            r#"{"id": "eni-1", "private_ips": [
+                {"address": "10.0.1.10", "primary": true},
+                {"address": "10.0.1.11", "primary": false, "public_ip": "203.0.113.8",
+                 "allocation_id": "eipalloc-2"}]}"#,
+        )
+        .expect("eni");
+        assert_eq!(eni.source_dest_check, None, "unknown, not false");
+        assert_eq!(eni.private_ips[1].public_ip.as_deref(), Some("203.0.113.8"));
+        let scope: RegionInventory = serde_json::from_str(r#"{"account": "1", "region": "r"}"#)
+            .expect("a scope without the newer lists");
+        assert!(scope.load_balancers.is_empty() && scope.ecs_services.is_empty());
     }
 }

@@ -43,7 +43,8 @@ pub struct Snapshot {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CollectionStats {
-    /// HTTP requests sent per service (IAM prefix) and operation, retries included.
+    /// HTTP requests sent per service (as [`Dataset::api_call`] names it) and operation,
+    /// retries included.
     pub api_calls: BTreeMap<String, BTreeMap<String, u64>>,
     /// How many of those requests were retries (throttling, server errors, timeouts).
     pub retries: u64,
@@ -82,8 +83,8 @@ impl Coverage {
         self.missing().is_missing(dataset, account, region)
     }
 
-    /// The failed datasets, indexed: for asking about every scope of an estate, where errors
-    /// can number in the thousands (a deadline over hundreds of regions).
+    /// The failed (or never read) datasets, indexed: for asking about every scope of an
+    /// estate, where errors can number in the thousands (a deadline over hundreds of regions).
     pub fn missing(&self) -> MissingDatasets<'_> {
         MissingDatasets {
             failed: self
@@ -102,7 +103,7 @@ pub struct MissingDatasets<'a> {
 }
 
 impl MissingDatasets<'_> {
-    /// Whether `dataset` failed for this account and region.
+    /// Whether `dataset` failed, or was never read, for this account and region.
     pub fn is_missing(&self, dataset: Dataset, account: &str, region: &str) -> bool {
         !self.failed.is_empty()
             && [
@@ -181,13 +182,24 @@ pub enum Dataset {
     LambdaFunctions,
     RestApiStages,
     HttpApiStages,
+    ElasticIps,
+    VpcEndpoints,
+    EgressOnlyInternetGateways,
+    LoadBalancers,
+    Listeners,
+    TargetGroups,
+    TargetHealth,
+    TargetGroupAttributes,
+    ClassicLoadBalancers,
+    EcsServices,
 }
 
 impl Dataset {
     /// Every dataset, in declaration order (from the type: a new variant cannot be missed).
     pub const ALL: &'static [Dataset] = <Dataset as strum::VariantArray>::VARIANTS;
 
-    /// The AWS service (IAM prefix) and operation that lists this dataset.
+    /// The service (the IAM prefix, except `apigatewayv2`, `elbv2` and `elb`, which name the SDK
+    /// client: see [`Dataset::iam_action`]) and operation that lists this dataset.
     pub fn api_call(self) -> (&'static str, &'static str) {
         match self {
             Dataset::Vpcs => ("ec2", "DescribeVpcs"),
@@ -207,17 +219,75 @@ impl Dataset {
             // GetRestApis/GetApis, then GetStages per API: stages have no account-wide list.
             Dataset::RestApiStages => ("apigateway", "GetStages"),
             Dataset::HttpApiStages => ("apigatewayv2", "GetStages"),
+            Dataset::ElasticIps => ("ec2", "DescribeAddresses"),
+            Dataset::VpcEndpoints => ("ec2", "DescribeVpcEndpoints"),
+            Dataset::EgressOnlyInternetGateways => ("ec2", "DescribeEgressOnlyInternetGateways"),
+            // Load balancers v2 (ALB, NLB, GWLB) and Classic ones share the IAM prefix
+            // `elasticloadbalancing` and the operation name DescribeLoadBalancers: the SDK
+            // names tell them apart in coverage and call counts.
+            Dataset::LoadBalancers => ("elbv2", "DescribeLoadBalancers"),
+            // One call per load balancer: listeners have no account-wide list.
+            Dataset::Listeners => ("elbv2", "DescribeListeners"),
+            Dataset::TargetGroups => ("elbv2", "DescribeTargetGroups"),
+            // One call per target group: AWS has no call for every group's targets.
+            Dataset::TargetHealth => ("elbv2", "DescribeTargetHealth"),
+            // One call per NLB target group (TCP, UDP, TLS, TCP_UDP), for preserve_client_ip.
+            Dataset::TargetGroupAttributes => ("elbv2", "DescribeTargetGroupAttributes"),
+            Dataset::ClassicLoadBalancers => ("elb", "DescribeLoadBalancers"),
+            // ListClusters, then per cluster ListServices and DescribeServices (10 a call).
+            Dataset::EcsServices => ("ecs", "DescribeServices"),
         }
+    }
+
+    /// Every call reading this dataset makes: [`Dataset::api_call`] and the list calls that
+    /// lead to it.
+    pub fn api_calls(self) -> Vec<(&'static str, &'static str)> {
+        match self {
+            Dataset::RestApiStages => vec![("apigateway", "GetRestApis"), self.api_call()],
+            Dataset::HttpApiStages => vec![("apigatewayv2", "GetApis"), self.api_call()],
+            Dataset::EcsServices => vec![
+                ("ecs", "ListClusters"),
+                ("ecs", "ListServices"),
+                self.api_call(),
+            ],
+            _ => vec![self.api_call()],
+        }
+    }
+
+    /// The dataset a `coverage.collected` entry records, if any.
+    pub fn from_api_call(service: &str, operation: &str) -> Option<Dataset> {
+        Dataset::ALL
+            .iter()
+            .copied()
+            .find(|d| d.api_call() == (service, operation))
     }
 
     /// `ec2:DescribeVpcs`: the IAM action the call needs.
     pub fn iam_action(self) -> String {
         let (service, operation) = self.api_call();
-        if service.starts_with("apigateway") {
-            // API Gateway authorises reads by HTTP method, for both API versions.
-            return "apigateway:GET".to_owned();
-        }
-        format!("{service}:{operation}")
+        iam_action_of(service, operation)
+    }
+
+    /// The IAM actions of every call in [`Dataset::api_calls`], deduplicated.
+    pub fn iam_actions(self) -> Vec<String> {
+        let mut actions: Vec<String> = self
+            .api_calls()
+            .into_iter()
+            .map(|(service, operation)| iam_action_of(service, operation))
+            .collect();
+        actions.dedup();
+        actions
+    }
+}
+
+/// The IAM action of a call named by its SDK service and operation.
+fn iam_action_of(service: &str, operation: &str) -> String {
+    match service {
+        // API Gateway authorises reads by HTTP method, for both API versions.
+        "apigateway" | "apigatewayv2" => "apigateway:GET".to_owned(),
+        // Both load balancer APIs authorise under one prefix.
+        "elbv2" | "elb" => format!("elasticloadbalancing:{operation}"),
+        _ => format!("{service}:{operation}"),
     }
 }
 
@@ -294,7 +364,7 @@ pub const OTHER_CALLS: [ApiCall; 4] = [
 /// The IAM actions the identity that reads an audited account needs, sorted: the datasets,
 /// the identity lookup and the region list. Everything vpcaudit needs for a one-account scan.
 pub fn required_iam_actions() -> Vec<String> {
-    let mut actions: Vec<String> = Dataset::ALL.iter().map(|d| d.iam_action()).collect();
+    let mut actions: Vec<String> = Dataset::ALL.iter().flat_map(|d| d.iam_actions()).collect();
     actions.extend(
         OTHER_CALLS
             .iter()
@@ -707,4 +777,65 @@ fn strip_position(message: &str) -> String {
         .and_then(|i| message.get(..i))
         .unwrap_or(message)
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collected(dataset: Dataset, account: &str, region: &str) -> CollectedDataset {
+        let (service, operation) = dataset.api_call();
+        CollectedDataset {
+            service: service.to_owned(),
+            operation: operation.to_owned(),
+            account: account.to_owned(),
+            region: region.to_owned(),
+            count: 0,
+        }
+    }
+
+    #[test]
+    fn a_failed_newer_dataset_is_missing_even_when_listed() {
+        let coverage = Coverage {
+            collected: vec![collected(Dataset::TargetHealth, "111", "eu-west-1")],
+            errors: vec![CollectionError {
+                service: "elbv2".to_owned(),
+                operation: "DescribeTargetHealth".to_owned(),
+                account: Some("111".to_owned()),
+                region: Some("eu-west-1".to_owned()),
+                code: Some("AccessDenied".to_owned()),
+                error: "AccessDenied".to_owned(),
+                dataset: Some(Dataset::TargetHealth),
+            }],
+        };
+        assert!(coverage.is_missing(Dataset::TargetHealth, "111", "eu-west-1"));
+    }
+
+    #[test]
+    fn every_dataset_is_named_by_its_call_and_load_balancers_share_one_iam_prefix() {
+        for &dataset in Dataset::ALL {
+            let (service, operation) = dataset.api_call();
+            assert_eq!(Dataset::from_api_call(service, operation), Some(dataset));
+            assert!(dataset.api_calls().contains(&dataset.api_call()));
+        }
+        assert_eq!(
+            Dataset::ClassicLoadBalancers.iam_action(),
+            "elasticloadbalancing:DescribeLoadBalancers"
+        );
+        assert_eq!(
+            Dataset::LoadBalancers.iam_action(),
+            Dataset::ClassicLoadBalancers.iam_action()
+        );
+        assert_eq!(
+            Dataset::EcsServices.iam_actions(),
+            [
+                "ecs:ListClusters",
+                "ecs:ListServices",
+                "ecs:DescribeServices"
+            ]
+        );
+        let actions = required_iam_actions();
+        assert!(actions.contains(&"elasticloadbalancing:DescribeTargetGroupAttributes".to_owned()));
+        assert!(actions.contains(&"ec2:DescribeAddresses".to_owned()));
+    }
 }

@@ -203,6 +203,9 @@ fn every_rule_passes_its_fixture() {
 fn field_of(dataset: Dataset) -> String {
     match dataset {
         Dataset::RestApiStages | Dataset::HttpApiStages => "api_stages".to_owned(),
+        Dataset::TargetHealth => "targets".to_owned(),
+        // Attributes are fields of each target group (client IP preservation).
+        Dataset::TargetGroupAttributes => "target_groups".to_owned(),
         other => serde_json::to_value(other)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
