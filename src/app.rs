@@ -1,5 +1,6 @@
 //! The commands, as library functions: what `main.rs` calls after parsing arguments.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -38,6 +39,8 @@ pub enum AppError {
     UnknownRule(String),
     #[error("no VPC `{0}` in the inventory")]
     UnknownVpc(String),
+    #[error(transparent)]
+    Template(#[from] vpcaudit_iac::LoadError),
 }
 
 impl AppError {
@@ -85,6 +88,10 @@ pub struct ScanOptions {
     /// An earlier JSON report: only findings it does not have are reported.
     pub baseline: Option<PathBuf>,
     pub quiet: bool,
+    /// CloudFormation/SAM templates to audit before deploy, instead of an account.
+    pub templates: Vec<PathBuf>,
+    /// Template parameter values (`--parameter Key=Value`), `AWS::Region` and the like included.
+    pub parameters: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -108,9 +115,28 @@ pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
         .map(Baseline::load)
         .transpose()?;
     let collection_started = Instant::now();
+    let mut sources: Option<vpcaudit_iac::SourceTable> = None;
     let (snapshot, live) = match &options.snapshot {
+        _ if !options.templates.is_empty() => {
+            let templates = options
+                .templates
+                .iter()
+                .map(|path| vpcaudit_iac::Template::load(path))
+                .collect::<Result<Vec<_>, _>>()?;
+            let converted = vpcaudit_iac::convert(&templates, &options.parameters);
+            for unknown in &converted.snapshot.coverage.unknown {
+                progress.warn(format_args!("{}: {}", unknown.region, unknown.describe()));
+            }
+            sources = Some(converted.sources);
+            (converted.snapshot, false)
+        }
         Some(path) => (Snapshot::load(path)?, false),
         None => (collect::collect(&options.aws, &progress).await?, true),
+    };
+    let no_sources = report::locations::NoSources;
+    let located: &dyn report::locations::SourceMap = match &sources {
+        Some(table) => table,
+        None => &no_sources,
     };
     let collection_seconds = collection_started.elapsed();
     let today = chrono::Utc::now().date_naive();
@@ -146,7 +172,7 @@ pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
         .map(|(path, format)| {
             write_output(
                 path,
-                &render_with_diagrams(&report, format, &options.sarif, &diagrams),
+                &render_document(&report, format, &options.sarif, &diagrams, located),
             )
         })
         .collect();
@@ -167,21 +193,23 @@ pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
 
 /// The report in one format (Markdown and HTML without diagrams).
 pub fn render(report: &Report, format: Format, sarif: &SarifOptions) -> String {
-    render_with_diagrams(report, format, sarif, &[])
+    render_document(report, format, sarif, &[], &report::locations::NoSources)
 }
 
-/// The report in one format; Markdown and HTML show `diagrams`.
-pub fn render_with_diagrams(
+/// The report in one format: Markdown and HTML show `diagrams`; SARIF results and Markdown
+/// rows are placed at the source lines `sources` knows (templates).
+pub fn render_document(
     report: &Report,
     format: Format,
     sarif: &SarifOptions,
     diagrams: &[VpcDiagram],
+    sources: &dyn report::locations::SourceMap,
 ) -> String {
     match format {
         Format::Table => report::table::render(report),
         Format::Json => report.to_json(),
-        Format::Sarif => report::sarif::render(report, sarif),
-        Format::Markdown => report::markdown::render_with_diagrams(report, diagrams),
+        Format::Sarif => report::sarif::render_located(report, sarif, sources),
+        Format::Markdown => report::markdown::render_document(report, diagrams, sources),
         Format::Html => report::html::render(report, diagrams),
     }
 }

@@ -26,7 +26,7 @@ enum Command {
     ///
     /// Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 bad usage or input,
     /// 3 incomplete scan (some data could not be read).
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Read an account's inventory into a snapshot file, without running rules.
     Collect(CollectArgs),
     /// List the rules, or explain one.
@@ -219,6 +219,24 @@ struct ScanArgs {
     /// Print no progress on stderr (warnings still print)
     #[arg(short, long)]
     quiet: bool,
+    /// Audit a CloudFormation or SAM template (YAML or JSON) before deploy instead of an
+    /// account; repeatable. Findings are located at the template's lines
+    #[arg(long = "template", value_name = "FILE", conflicts_with_all = [
+        "snapshot", "profile", "region", "all_regions", "endpoint_url", "role_arn", "org", "time_limit",
+    ])]
+    templates: Vec<PathBuf>,
+    /// A template parameter's value (also AWS::Region, AWS::AccountId); repeatable
+    #[arg(long = "parameter", value_name = "KEY=VALUE", value_parser = parse_parameter, requires = "templates")]
+    parameters: Vec<(String, String)>,
+}
+
+fn parse_parameter(value: &str) -> Result<(String, String), String> {
+    match value.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!("`{value}` is not KEY=VALUE")),
+    }
 }
 
 #[derive(Args)]
@@ -318,6 +336,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => {
+            let args = *args;
             let extra_outputs = [
                 (Format::Sarif, args.sarif),
                 (Format::Json, args.json),
@@ -340,6 +359,8 @@ fn main() -> ExitCode {
                 config: args.config,
                 baseline: args.baseline,
                 quiet: args.quiet,
+                templates: args.templates,
+                parameters: args.parameters.into_iter().collect(),
             }))
         }
         Command::Init(args) => app::init(Some(&args.path), args.force),

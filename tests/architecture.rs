@@ -62,7 +62,8 @@ fn the_core_and_its_tests_compile_no_aws_sdk_and_no_tokio() {
     );
 }
 
-/// Dependencies only point down: core ← collect ← {vpcaudit, vpcaudit-lambda}.
+/// Dependencies only point down: core ← collect ← {vpcaudit, vpcaudit-lambda}; core ← iac ←
+/// vpcaudit (templates need no AWS SDK).
 #[test]
 fn workspace_crates_depend_only_on_the_layers_below() {
     let own = |package: &str| -> BTreeSet<String> {
@@ -79,7 +80,11 @@ fn workspace_crates_depend_only_on_the_layers_below() {
     };
     assert_eq!(own("vpcaudit-core"), set(&[]));
     assert_eq!(own("vpcaudit-collect"), set(&["vpcaudit-core"]));
-    assert_eq!(own("vpcaudit"), set(&["vpcaudit-collect", "vpcaudit-core"]));
+    assert_eq!(
+        own("vpcaudit"),
+        set(&["vpcaudit-collect", "vpcaudit-core", "vpcaudit-iac"])
+    );
+    assert_eq!(own("vpcaudit-iac"), set(&["vpcaudit-core"]));
     assert_eq!(
         own("vpcaudit-lambda"),
         set(&["vpcaudit-collect", "vpcaudit-core"])

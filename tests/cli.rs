@@ -422,3 +422,65 @@ fn scan_writes_a_self_contained_html_report() {
     assert!(text.contains("<svg "));
     assert!(text.contains("id=\"filter-severity\""));
 }
+
+#[test]
+fn a_template_is_scanned_before_deploy_with_findings_at_its_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let sarif = dir.path().join("iac.sarif");
+    let template = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/iac/tests/templates/sg-cidr-parameter.yaml"
+    );
+    // A parameter without a value: SG rules are not evaluated, the scan is incomplete.
+    vpcaudit()
+        .args([
+            "scan",
+            "--quiet",
+            "--format",
+            "json",
+            "--template",
+            template,
+        ])
+        .assert()
+        .code(3);
+    // With the value: the world-open SSH rule is found (medium: nothing carries the group
+    // yet), at the rule's line in the template.
+    vpcaudit()
+        .args([
+            "scan",
+            "--quiet",
+            "--format",
+            "json",
+            "--template",
+            template,
+        ])
+        .args(["--parameter", "AdminCidr=0.0.0.0/0", "--fail-on", "medium"])
+        .arg("--sarif")
+        .arg(&sarif)
+        .assert()
+        .code(1);
+    let log: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    let result = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "SG001")
+        .expect("SG001");
+    let physical = &result["locations"][0]["physicalLocation"];
+    assert!(
+        physical["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("sg-cidr-parameter.yaml")
+    );
+    assert_eq!(physical["region"]["startLine"], 18);
+    assert_eq!(
+        result["locations"][0]["logicalLocations"][0]["name"],
+        "AdminSg"
+    );
+    // --parameter without --template is a usage error.
+    vpcaudit()
+        .args(["scan", "--parameter", "A=b"])
+        .assert()
+        .code(2);
+}

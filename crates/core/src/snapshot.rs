@@ -75,6 +75,36 @@ impl ToolInfo {
 pub struct Coverage {
     pub collected: Vec<CollectedDataset>,
     pub errors: Vec<CollectionError>,
+    /// Values a template leaves to deploy time (a parameter without a default, an attribute
+    /// known only once created): the rules that read their dataset are not evaluated there.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<UnknownValue>,
+}
+
+/// A value of a resource that could not be known before deploy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnknownValue {
+    pub account: String,
+    pub region: String,
+    /// The dataset the value belongs to.
+    pub dataset: Dataset,
+    /// The resource (its id in the inventory) and property, e.g. `WebSg` and
+    /// `SecurityGroupIngress[0].CidrIp`.
+    pub resource: String,
+    pub property: String,
+    /// Why it is unknown, e.g. "parameter `AdminCidr` has no default".
+    pub reason: String,
+}
+
+impl UnknownValue {
+    /// `WebSg.SecurityGroupIngress[0].CidrIp is unknown: …`, for reports.
+    pub fn describe(&self) -> String {
+        format!(
+            "{}.{} is unknown before deploy: {}",
+            self.resource, self.property, self.reason
+        )
+    }
 }
 
 impl Coverage {
@@ -91,8 +121,22 @@ impl Coverage {
                 .errors
                 .iter()
                 .filter_map(|e| Some((e.dataset?, e.account.as_deref(), e.region.as_deref())))
+                .chain(
+                    self.unknown
+                        .iter()
+                        .map(|u| (u.dataset, Some(u.account.as_str()), Some(u.region.as_str()))),
+                )
                 .collect(),
         }
+    }
+
+    /// The unknown values of `dataset` in this account and region, described.
+    pub fn unknown_in(&self, dataset: Dataset, account: &str, region: &str) -> Vec<String> {
+        self.unknown
+            .iter()
+            .filter(|u| u.dataset == dataset && u.account == account && u.region == region)
+            .map(UnknownValue::describe)
+            .collect()
     }
 }
 
@@ -807,6 +851,7 @@ mod tests {
                 error: "AccessDenied".to_owned(),
                 dataset: Some(Dataset::TargetHealth),
             }],
+            unknown: Vec::new(),
         };
         assert!(coverage.is_missing(Dataset::TargetHealth, "111", "eu-west-1"));
     }

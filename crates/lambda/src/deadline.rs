@@ -138,6 +138,7 @@ pub(crate) fn abandoned(
         coverage: Coverage {
             collected: Vec::new(),
             errors,
+            unknown: Vec::new(),
         },
         collection: None,
     }

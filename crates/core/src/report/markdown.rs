@@ -7,7 +7,15 @@ use std::fmt::Write;
 
 use super::Report;
 use super::diagram::{VpcDiagram, mermaid, svg};
+use super::locations::{NoSources, SourceMap};
 use crate::finding::{Finding, Principle, Severity};
+
+/// A path as a Markdown link target: spaces and parentheses would end it early.
+fn link_target(uri: &str) -> String {
+    uri.replace(' ', "%20")
+        .replace('(', "%28")
+        .replace(')', "%29")
+}
 
 /// GitHub refuses a step summary over 1 MiB; the finding and coverage lists stop well before,
 /// saying how many rows they left out.
@@ -22,7 +30,17 @@ pub fn render(report: &Report) -> String {
 /// [`render`] followed by the Mermaid diagram of every VPC with findings, each under a
 /// collapsible `<details>` (GitHub renders Mermaid code blocks as pictures).
 pub fn render_with_diagrams(report: &Report, diagrams: &[VpcDiagram]) -> String {
-    let mut out = render(report);
+    render_document(report, diagrams, &NoSources)
+}
+
+/// [`render_with_diagrams`], with each finding whose resource `sources` knows linked to its
+/// file and line.
+pub fn render_document(
+    report: &Report,
+    diagrams: &[VpcDiagram],
+    sources: &dyn SourceMap,
+) -> String {
+    let mut out = render_full(report, LIST_BUDGET_BYTES, sources);
     diagrams_section(&mut out, diagrams, LIST_BUDGET_BYTES);
     out
 }
@@ -53,13 +71,22 @@ fn diagrams_section(out: &mut String, diagrams: &[VpcDiagram], budget: usize) {
     }
 }
 
+/// [`render`], with each finding whose resource `sources` knows linked to its file and line.
+pub fn render_located(report: &Report, sources: &dyn SourceMap) -> String {
+    render_full(report, LIST_BUDGET_BYTES, sources)
+}
+
 /// [`render`] with the size past which lists are cut short (tests use a small one).
 pub fn render_with_budget(report: &Report, budget: usize) -> String {
+    render_full(report, budget, &NoSources)
+}
+
+fn render_full(report: &Report, budget: usize, sources: &dyn SourceMap) -> String {
     let mut out = String::new();
     title(&mut out, report);
     status(&mut out, report);
     summary(&mut out, report);
-    findings(&mut out, report, budget);
+    findings(&mut out, report, budget, sources);
     coverage(&mut out, report, budget);
     crate::inert::inert_lines(&out).into_owned()
 }
@@ -193,7 +220,7 @@ fn principle_order(slug: &str) -> usize {
         .unwrap_or(usize::MAX)
 }
 
-fn findings(out: &mut String, report: &Report, budget: usize) {
+fn findings(out: &mut String, report: &Report, budget: usize, sources: &dyn SourceMap) {
     out.push_str("## Findings\n\n");
     if report.findings.is_empty() {
         out.push_str(if report.summary.complete {
@@ -230,7 +257,7 @@ fn findings(out: &mut String, report: &Report, budget: usize) {
                 omitted += group.len() - i;
                 break;
             }
-            finding_row(out, finding);
+            finding_row(out, finding, sources);
         }
         out.push('\n');
     }
@@ -244,7 +271,7 @@ fn findings(out: &mut String, report: &Report, budget: usize) {
     }
 }
 
-fn finding_row(out: &mut String, finding: &Finding) {
+fn finding_row(out: &mut String, finding: &Finding, sources: &dyn SourceMap) {
     let resource = &finding.resource;
     let mut resource_cell = format!("`{}`", code(&resource.id));
     if let Some(name) = resource.name.as_deref().filter(|n| *n != resource.id) {
@@ -256,6 +283,17 @@ fn finding_row(out: &mut String, finding: &Finding) {
         text(&resource.kind),
         text(&resource.region)
     );
+    if let Some(source) = sources.locate(finding) {
+        // A relative link: GitHub resolves it against the file showing the summary's repository.
+        let _ = write!(
+            resource_cell,
+            "<br>[{}:{}]({}#L{})",
+            text(&source.uri),
+            source.line,
+            link_target(&source.uri),
+            source.line
+        );
+    }
     let mut message = text(&finding.message);
     if let Some(suppression) = &finding.suppression {
         let until = suppression

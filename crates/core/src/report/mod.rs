@@ -2,6 +2,7 @@
 
 pub mod diagram;
 pub mod html;
+pub mod locations;
 pub mod markdown;
 pub mod sarif;
 pub mod table;
@@ -119,7 +120,9 @@ impl Report {
                 .entry(finding.principle.slug().to_owned())
                 .or_default() += 1;
         }
-        let complete = snapshot.coverage.errors.is_empty() && evaluation.not_evaluated.is_empty();
+        let complete = snapshot.coverage.errors.is_empty()
+            && snapshot.coverage.unknown.is_empty()
+            && evaluation.not_evaluated.is_empty();
         Report {
             format_version: REPORT_FORMAT_VERSION,
             tool: ToolInfo::current(),

@@ -22,6 +22,7 @@ use serde_sarif::sarif::{
 };
 
 use super::Report;
+use super::locations::{NoSources, SourceLocation, SourceMap};
 use crate::finding::{Finding, Resource, Severity};
 use crate::inert::inert;
 use crate::rules::{self, NotEvaluated, Rule};
@@ -61,17 +62,29 @@ pub struct SarifOptions {
 
 /// The SARIF log as pretty JSON, ending with a newline.
 pub fn render(report: &Report, options: &SarifOptions) -> String {
+    render_located(report, options, &NoSources)
+}
+
+/// [`render`], with results located in the files `sources` knows.
+pub fn render_located(report: &Report, options: &SarifOptions, sources: &dyn SourceMap) -> String {
     // Plain data with string keys: serialising it cannot fail.
-    serde_json::to_string_pretty(&build(report, options)).unwrap_or_default() + "\n"
+    serde_json::to_string_pretty(&build_located(report, options, sources)).unwrap_or_default()
+        + "\n"
 }
 
 /// The SARIF log for a report: one run.
 pub fn build(report: &Report, options: &SarifOptions) -> Sarif {
+    build_located(report, options, &NoSources)
+}
+
+/// [`build`], with each result whose resource `sources` knows located at its file and line
+/// (the resource stays a logical location); the others keep their pseudo-path.
+pub fn build_located(report: &Report, options: &SarifOptions, sources: &dyn SourceMap) -> Sarif {
     let catalog = Catalog::new(report);
     let results: Vec<SarifResult> = report
         .findings
         .iter()
-        .map(|finding| result(finding, &catalog))
+        .map(|finding| result(finding, &catalog, sources.locate(finding)))
         .collect();
     let run = Run::builder()
         .tool(Tool::from(driver(report, &catalog)))
@@ -343,7 +356,7 @@ fn minimal_descriptor(
         .build()
 }
 
-fn result(finding: &Finding, catalog: &Catalog) -> SarifResult {
+fn result(finding: &Finding, catalog: &Catalog, source: Option<SourceLocation>) -> SarifResult {
     let resource = &finding.resource;
     let label = match &resource.name {
         Some(name) if name != &resource.id => format!("{} ({name})", resource.id),
@@ -356,17 +369,36 @@ fn result(finding: &Finding, catalog: &Catalog) -> SarifResult {
     if !resource.arn.is_empty() {
         logical.fully_qualified_name = Some(resource.arn.clone());
     }
-    let location = Location::builder()
-        .physical_location(
+    let physical = match &source {
+        Some(source) => {
+            let line = i64::try_from(source.line).unwrap_or(1).max(1);
+            let region = match source.column.and_then(|c| i64::try_from(c).ok()) {
+                Some(column) => Region::builder()
+                    .start_line(line)
+                    .start_column(column.max(1))
+                    .build(),
+                None => Region::builder().start_line(line).build(),
+            };
             PhysicalLocation::builder()
-                .artifact_location(
-                    ArtifactLocation::builder()
-                        .uri(artifact_uri(resource))
-                        .build(),
-                )
-                .region(Region::builder().start_line(1).build())
-                .build(),
-        )
+                .artifact_location(ArtifactLocation::builder().uri(source.uri.clone()).build())
+                .region(region)
+                .build()
+        }
+        None => PhysicalLocation::builder()
+            .artifact_location(
+                ArtifactLocation::builder()
+                    .uri(artifact_uri(resource))
+                    .build(),
+            )
+            .region(Region::builder().start_line(1).build())
+            .build(),
+    };
+    let label = match &source {
+        Some(source) => format!("{label}: {}", source.label),
+        None => label,
+    };
+    let location = Location::builder()
+        .physical_location(physical)
         .logical_locations(vec![logical])
         .message(Message::from(inert(&label).as_ref()))
         .build();

@@ -234,7 +234,17 @@ pub fn evaluate_selected(
                 .requires
                 .iter()
                 .filter(|d| failed.is_missing(**d, &scope.account, &scope.region))
-                .map(|d| d.iam_action())
+                .flat_map(|d| {
+                    // A template's unknown values name themselves; a failed call its action.
+                    let unknown = snapshot
+                        .coverage
+                        .unknown_in(*d, &scope.account, &scope.region);
+                    if unknown.is_empty() {
+                        vec![d.iam_action()]
+                    } else {
+                        unknown
+                    }
+                })
                 .collect();
             if !missing.is_empty() {
                 evaluation.not_evaluated.push(NotEvaluated {
