@@ -92,6 +92,11 @@ pub struct ScanOptions {
     pub templates: Vec<PathBuf>,
     /// Template parameter values (`--parameter Key=Value`), `AWS::Region` and the like included.
     pub parameters: BTreeMap<String, String>,
+    /// Templates that created the audited resources (files or directories), to locate live
+    /// findings at their lines; empty: those found under the working directory.
+    pub source_templates: Vec<PathBuf>,
+    /// Stack name → template file, where the names differ (`--stack`).
+    pub stacks: BTreeMap<String, PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -133,6 +138,9 @@ pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
         Some(path) => (Snapshot::load(path)?, false),
         None => (collect::collect(&options.aws, &progress).await?, true),
     };
+    if sources.is_none() {
+        sources = stack_sources(&snapshot, options, &progress)?;
+    }
     let no_sources = report::locations::NoSources;
     let located: &dyn report::locations::SourceMap = match &sources {
         Some(table) => table,
@@ -189,6 +197,50 @@ pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
         ));
     }
     Ok(status(&report, options.fail_on))
+}
+
+/// Where the resources CloudFormation created are declared: the templates given with
+/// `--templates` (an unreadable one is an error) or found under the working directory (an
+/// unreadable one is a warning), matched to stacks by file name or `--stack`. None when no
+/// resource of the snapshot belongs to a stack with a template here.
+fn stack_sources(
+    snapshot: &Snapshot,
+    options: &ScanOptions,
+    progress: &Progress,
+) -> Result<Option<vpcaudit_iac::SourceTable>, AppError> {
+    let given = !options.source_templates.is_empty() || !options.stacks.is_empty();
+    let mut paths = if options.source_templates.is_empty() && options.stacks.is_empty() {
+        vpcaudit_iac::discover::discover(&[PathBuf::from(".")])
+    } else {
+        vpcaudit_iac::discover::discover(&options.source_templates)
+    };
+    for file in options.stacks.values() {
+        if !paths.contains(file) {
+            paths.push(file.clone());
+        }
+    }
+    let mut templates = Vec::new();
+    let mut index_of = BTreeMap::new();
+    for path in &paths {
+        match vpcaudit_iac::Template::load(path) {
+            Ok(template) => {
+                index_of.insert(path.clone(), templates.len());
+                templates.push(template);
+            }
+            Err(error) if given => return Err(error.into()),
+            Err(error) => progress.warn(format_args!("{error} (skipped)")),
+        }
+    }
+    if templates.is_empty() {
+        return Ok(None);
+    }
+    let stacks: BTreeMap<String, usize> = options
+        .stacks
+        .iter()
+        .filter_map(|(stack, file)| Some((stack.clone(), *index_of.get(file)?)))
+        .collect();
+    let table = vpcaudit_iac::live::live_sources(snapshot, &templates, &stacks);
+    Ok((!table.is_empty()).then_some(table))
 }
 
 /// The report in one format (Markdown and HTML without diagrams).

@@ -228,6 +228,15 @@ struct ScanArgs {
     /// A template parameter's value (also AWS::Region, AWS::AccountId); repeatable
     #[arg(long = "parameter", value_name = "KEY=VALUE", value_parser = parse_parameter, requires = "templates")]
     parameters: Vec<(String, String)>,
+    /// Templates that created the audited resources (files or directories; repeatable):
+    /// findings on resources a stack created are located at the template line that declares
+    /// them. Default: template.yaml, *.template.{yaml,yml,json} and cdk.out/*.template.json
+    /// under the working directory
+    #[arg(long = "templates", value_name = "PATH", conflicts_with = "templates")]
+    source_templates: Vec<PathBuf>,
+    /// The template of a stack whose name is not the template file's name; repeatable
+    #[arg(long = "stack", value_name = "STACK=FILE", value_parser = parse_parameter)]
+    stacks: Vec<(String, String)>,
 }
 
 fn parse_parameter(value: &str) -> Result<(String, String), String> {
@@ -361,6 +370,12 @@ fn main() -> ExitCode {
                 quiet: args.quiet,
                 templates: args.templates,
                 parameters: args.parameters.into_iter().collect(),
+                source_templates: args.source_templates,
+                stacks: args
+                    .stacks
+                    .into_iter()
+                    .map(|(stack, file)| (stack, PathBuf::from(file)))
+                    .collect(),
             }))
         }
         Command::Init(args) => app::init(Some(&args.path), args.force),

@@ -7,6 +7,7 @@
 //! time land in the snapshot's `coverage.unknown`: the rules that need them are not evaluated.
 
 pub mod convert;
+pub mod discover;
 pub mod live;
 pub mod node;
 pub mod resolve;

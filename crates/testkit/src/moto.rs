@@ -179,6 +179,32 @@ impl MotoServer {
         Seed::from_json(&json)
     }
 
+    /// Creates the CloudFormation stack `name` from `template` (tests/moto/stack.py) and
+    /// returns its resources: logical id → physical id.
+    pub fn create_stack(&self, name: &str, template: &Path) -> BTreeMap<String, String> {
+        let script = manifest_dir().join("tests/moto/stack.py");
+        let mut cmd = StdCommand::new(python());
+        cmd.arg(&script)
+            .args(["--endpoint", &self.endpoint(), "--region", REGION, name])
+            .arg(template)
+            .stdin(Stdio::null());
+        hermetic_std(&mut cmd);
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "stack.py {name} failed ({}):\n{}\n--- moto output:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr),
+            tail(&self.log(), 4000)
+        );
+        let json: Value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("stack.py printed no JSON ({e}):\n{stdout}"));
+        serde_json::from_value(json["resources"].clone()).expect("resources: logical → physical")
+    }
+
     /// moto's output so far.
     pub fn log(&self) -> String {
         let path = self.dir.path().join(format!("moto-{}.log", self.port));
