@@ -712,6 +712,63 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// An Elastic IP on a secondary private address (moto maps it to the primary, so this is
+    /// proven on the SDK type): each address keeps its own public address, and the interface's
+    /// own association stays the primary's.
+    #[test]
+    fn an_elastic_ip_on_a_secondary_address_stays_on_that_address() {
+        let association = |ip: &str, allocation: &str| {
+            sdk::NetworkInterfaceAssociation::builder()
+                .public_ip(ip)
+                .allocation_id(allocation)
+                .build()
+        };
+        let eni = sdk::NetworkInterface::builder()
+            .network_interface_id("eni-1")
+            .private_ip_address("10.0.0.10")
+            .association(association("203.0.113.10", "eipalloc-primary"))
+            .private_ip_addresses(
+                sdk::NetworkInterfacePrivateIpAddress::builder()
+                    .private_ip_address("10.0.0.10")
+                    .primary(true)
+                    .build(),
+            )
+            .private_ip_addresses(
+                sdk::NetworkInterfacePrivateIpAddress::builder()
+                    .private_ip_address("10.0.0.11")
+                    .primary(false)
+                    .association(association("198.51.100.7", "eipalloc-secondary"))
+                    .build(),
+            )
+            .source_dest_check(false)
+            .build();
+        let converted = network_interface(&eni);
+        let by_address: Vec<(&str, Option<&str>, Option<&str>)> = converted
+            .private_ips
+            .iter()
+            .map(|ip| {
+                (
+                    ip.address.as_str(),
+                    ip.public_ip.as_deref(),
+                    ip.allocation_id.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            by_address,
+            [
+                ("10.0.0.10", Some("203.0.113.10"), Some("eipalloc-primary")),
+                (
+                    "10.0.0.11",
+                    Some("198.51.100.7"),
+                    Some("eipalloc-secondary")
+                ),
+            ]
+        );
+        assert_eq!(converted.public_ip.as_deref(), Some("203.0.113.10"));
+        assert_eq!(converted.source_dest_check, Some(false));
+    }
+
     #[test]
     fn a_route_whose_destination_is_not_a_cidr_is_reported_not_dropped() {
         let table = sdk::RouteTable::builder()
