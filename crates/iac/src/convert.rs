@@ -408,19 +408,7 @@ impl<'t> Converter<'t> {
         property: &str,
         dataset: Dataset,
     ) -> Option<Ipv4Net> {
-        let text = text?;
-        match text.parse::<Ipv4Net>() {
-            Ok(net) => Some(net),
-            Err(_) => {
-                self.note_unknown(
-                    dataset,
-                    r.id,
-                    property,
-                    format!("`{text}` is not an IPv4 CIDR"),
-                );
-                None
-            }
-        }
+        self.cidr(r, text, property, dataset, "IPv4")
     }
 
     fn cidr6(
@@ -430,15 +418,27 @@ impl<'t> Converter<'t> {
         property: &str,
         dataset: Dataset,
     ) -> Option<Ipv6Net> {
+        self.cidr(r, text, property, dataset, "IPv6")
+    }
+
+    /// A CIDR of `family`, or None with the value recorded as unknown (never dropped).
+    fn cidr<N: std::str::FromStr>(
+        &mut self,
+        r: &Declared<'_>,
+        text: Option<String>,
+        property: &str,
+        dataset: Dataset,
+        family: &str,
+    ) -> Option<N> {
         let text = text?;
-        match text.parse::<Ipv6Net>() {
+        match text.parse::<N>() {
             Ok(net) => Some(net),
             Err(_) => {
                 self.note_unknown(
                     dataset,
                     r.id,
                     property,
-                    format!("`{text}` is not an IPv6 CIDR"),
+                    format!("`{text}` is not an {family} CIDR"),
                 );
                 None
             }
