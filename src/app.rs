@@ -41,6 +41,8 @@ pub enum AppError {
     UnknownVpc(String),
     #[error(transparent)]
     Template(#[from] vpcaudit_iac::LoadError),
+    #[error(transparent)]
+    Reach(#[from] vpcaudit_core::reach::QueryError),
 }
 
 impl AppError {
@@ -339,6 +341,46 @@ pub async fn diagram(options: &DiagramOptions) -> Result<ExitStatus, AppError> {
     Ok(if report.summary.complete {
         ExitStatus::Clean
     } else {
+        ExitStatus::Incomplete
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct ReachOptions {
+    pub aws: AwsOptions,
+    pub snapshot: Option<PathBuf>,
+    /// An id, name, ARN or Name tag.
+    pub resource: String,
+    /// Table or JSON (the other formats render as a table).
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+/// `vpcaudit reach RESOURCE`: every internet path into the resource and its way out. An
+/// unknown or ambiguous resource is a usage error; an answer from an inventory with failed
+/// calls in the resource's account and region exits 3.
+pub async fn reach(options: &ReachOptions) -> Result<ExitStatus, AppError> {
+    let progress = Progress::new(options.quiet);
+    let snapshot = match &options.snapshot {
+        Some(path) => Snapshot::load(path)?,
+        None => collect::collect(&options.aws, &progress).await?,
+    };
+    let answer = vpcaudit_core::reach::reach(&snapshot, &options.resource)?;
+    let text = match options.format {
+        Format::Json => report::reach::render_json(&answer),
+        Format::Table | Format::Sarif | Format::Markdown | Format::Html => {
+            report::reach::render_table(&answer)
+        }
+    };
+    write_output(options.output.as_deref(), &text)?;
+    Ok(if answer.complete {
+        ExitStatus::Clean
+    } else {
+        progress.warn(format_args!(
+            "API calls failed in {} {}: the answer may miss paths",
+            answer.resource.account, answer.resource.region
+        ));
         ExitStatus::Incomplete
     })
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use vpcaudit::app::{
     self, AppError, CollectOptions, DiagramFormat, DiagramOptions, ExitStatus, ExtraOutput, Format,
-    ScanOptions,
+    ReachOptions, ScanOptions,
 };
 use vpcaudit_collect::AwsOptions;
 use vpcaudit_core::finding::Severity;
@@ -36,17 +36,49 @@ enum Command {
     /// Draw each VPC: zones, subnet tiers, gateways, workloads, security-group edges and
     /// the findings of a scan on them.
     Diagram(DiagramArgs),
+    /// Every internet path into a resource (instance, interface, load balancer, database,
+    /// function, ECS service: id, name, ARN or Name tag) and its way out, per subnet.
+    ///
+    /// Exit codes: 0 answered, 2 bad usage or input (unknown or ambiguous resource),
+    /// 3 answered from an incomplete inventory (some data could not be read).
+    Reach(ReachArgs),
+}
+
+#[derive(Args)]
+struct ReachArgs {
+    /// The resource: an id (i-…, eni-…, subnet-…, a DB identifier), an ARN, a load balancer,
+    /// function or ECS service name, or an instance's or interface's Name tag
+    #[arg(value_name = "RESOURCE")]
+    resource: String,
+    #[command(flatten)]
+    input: InputArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+    /// Write to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Print no progress on stderr (warnings still print)
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+/// Where the inventory comes from: a live account (the AWS options) or a snapshot file.
+#[derive(Args)]
+struct InputArgs {
+    #[command(flatten)]
+    aws: AwsArgs,
+    /// Read a snapshot written by `vpcaudit collect` instead of a live account
+    #[arg(long, value_name = "FILE", conflicts_with_all = [
+        "profile", "region", "all_regions", "endpoint_url", "role_arn", "org", "time_limit",
+    ])]
+    snapshot: Option<PathBuf>,
 }
 
 #[derive(Args)]
 struct DiagramArgs {
     #[command(flatten)]
-    aws: AwsArgs,
-    /// Draw a snapshot written by `vpcaudit collect` instead of a live account
-    #[arg(long, value_name = "FILE", conflicts_with_all = [
-        "profile", "region", "all_regions", "endpoint_url", "role_arn", "org", "time_limit",
-    ])]
-    snapshot: Option<PathBuf>,
+    input: InputArgs,
     /// Mermaid (raw for one diagram, Markdown with a block per diagram for several),
     /// Graphviz DOT, or SVG drawn by vpcaudit
     #[arg(long, value_enum, default_value_t = DiagramFormatArg::Mermaid)]
@@ -180,12 +212,7 @@ fn parse_in_flight(value: &str) -> Result<usize, String> {
 #[derive(Args)]
 struct ScanArgs {
     #[command(flatten)]
-    aws: AwsArgs,
-    /// Audit a snapshot written by `vpcaudit collect` instead of a live account
-    #[arg(long, value_name = "FILE", conflicts_with_all = [
-        "profile", "region", "all_regions", "endpoint_url", "role_arn", "org", "time_limit",
-    ])]
-    snapshot: Option<PathBuf>,
+    input: InputArgs,
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     format: ReportFormat,
@@ -356,8 +383,8 @@ fn main() -> ExitCode {
             .filter_map(|(format, path)| path.map(|path| ExtraOutput { format, path }))
             .collect();
             run_async(app::scan(&ScanOptions {
-                aws: args.aws.into_options(),
-                snapshot: args.snapshot,
+                aws: args.input.aws.into_options(),
+                snapshot: args.input.snapshot,
                 format: args.format.into(),
                 output: args.output,
                 extra_outputs,
@@ -385,12 +412,20 @@ fn main() -> ExitCode {
             quiet: args.quiet,
         })),
         Command::Diagram(args) => run_async(app::diagram(&DiagramOptions {
-            aws: args.aws.into_options(),
-            snapshot: args.snapshot,
+            aws: args.input.aws.into_options(),
+            snapshot: args.input.snapshot,
             format: args.format.into(),
             vpc: args.vpc,
             output: args.output,
             config: args.config,
+            quiet: args.quiet,
+        })),
+        Command::Reach(args) => run_async(app::reach(&ReachOptions {
+            aws: args.input.aws.into_options(),
+            snapshot: args.input.snapshot,
+            resource: args.resource,
+            format: args.format.into(),
+            output: args.output,
             quiet: args.quiet,
         })),
         Command::Rules(args) => match args.command {

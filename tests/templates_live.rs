@@ -101,9 +101,9 @@ fn a_stack_and_its_template_give_the_same_findings_at_the_same_lines() {
     let live = located(&read("live.sarif"));
     let template = located(&read("template.sarif"));
 
-    // Three planted violations, found both ways: the public database, the VPC without flow
-    // logs, SSH open to the world on the bastion.
-    for rule in ["DB001", "OBS001", "SG001"] {
+    // Four planted violations, found both ways: the public database, the VPC without flow
+    // logs, SSH open to the world on the bastion, the app instance's subnet without a way out.
+    for rule in ["DB001", "OBS001", "SG001", "NAT004"] {
         assert!(
             rules(&live).contains(rule),
             "live scan misses {rule}: {live:?}"
@@ -114,7 +114,7 @@ fn a_stack_and_its_template_give_the_same_findings_at_the_same_lines() {
         );
     }
     // Live findings on what the stack tagged land where the template declares it.
-    for rule in ["OBS001", "SG001"] {
+    for rule in ["OBS001", "SG001", "NAT004"] {
         let at = |results: &BTreeSet<(String, String, u64)>| -> Vec<(String, u64)> {
             results
                 .iter()
@@ -134,7 +134,7 @@ fn a_stack_and_its_template_give_the_same_findings_at_the_same_lines() {
     for (rule, uri, _) in &live {
         if uri == TEMPLATE {
             assert!(
-                ["OBS001", "SG001"].contains(&rule.as_str()),
+                ["OBS001", "SG001", "NAT004"].contains(&rule.as_str()),
                 "{rule} at {uri}"
             );
         } else {

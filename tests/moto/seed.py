@@ -25,8 +25,10 @@ comment next to each `expect` says why.
 Scenarios: `good` (a textbook three-tier production VPC: no finding at all), one scenario per
 rule that moto can represent (named after the rule id, lower case), and `all` (everything).
 Every scenario VPC is kept free of side findings unless the comment says otherwise: each tier it
-has spans two AZs (AZ001), its default security group is stripped of its rules (SG003) and it
-has an active VPC-level flow log (OBS001).
+has spans two AZs (AZ001), its default security group is stripped of its rules (SG003), it has
+an active VPC-level flow log (OBS001), and a private subnet that hosts a workload has a way out
+(NAT004): central egress, its main table routing 0.0.0.0/0 to a transit gateway (one hub for
+the region, `hub.tgw`), the way estates with a network hub have it.
 
 NAT002 (blackhole route) has no scenario: moto 5.2.5 reports every route as "active"
 (moto/ec2/models/route_tables.py, Route.state is hard-coded), even when its NAT gateway,
@@ -108,6 +110,7 @@ class World:
         self._role_arn = None
         self._flow_log_role_arn = None
         self._zip = None
+        self._tgw = None
 
     # ---- bookkeeping -------------------------------------------------------------------
     def record(self, logical, aws_id):
@@ -254,6 +257,26 @@ class World:
         )["RouteTables"]
         assert len(tables) == 1, f"{vpc_id} has {len(tables)} main route tables"
         return self.record(f"{scn}.main-rtb", tables[0]["RouteTableId"])
+
+    def central_egress(self, scn, vpc_id, subnet_id):
+        """Central egress: the VPC attached (through `subnet_id`) to the region's transit
+        gateway hub, its main table routing 0.0.0.0/0 there. A private subnet on the main table
+        then has a way out (NAT004) without a public tier, NAT gateway or endpoint."""
+        if self._tgw is None:
+            tgw = self.ec2.create_transit_gateway(
+                Description="egress hub",
+                TagSpecifications=self.tag_spec("transit-gateway", "egress-hub"),
+            )["TransitGateway"]["TransitGatewayId"]
+            self._tgw = self.record("hub.tgw", tgw)
+        attachment = self.ec2.create_transit_gateway_vpc_attachment(
+            TransitGatewayId=self._tgw, VpcId=vpc_id, SubnetIds=[subnet_id]
+        )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+        self.record(f"{scn}.tgw-attachment", attachment)
+        main = self.main_route_table(scn, vpc_id)
+        self.ec2.create_route(
+            RouteTableId=main, DestinationCidrBlock="0.0.0.0/0", TransitGatewayId=self._tgw
+        )
+        return main
 
     def sg(self, scn, key, vpc_id, ingress=(), **tags):
         """A security group with moto's default egress (all to 0.0.0.0/0) and `ingress`
@@ -485,6 +508,7 @@ def env001(w):
     scn = "env001"
     vpc = w.vpc(scn, "10.1.0.0/16", Environment="prod")
     a, _ = w.private_pair(scn, vpc, "10.1")
+    w.central_egress(scn, vpc, a)  # a way out for the instance (else NAT004)
     sg = w.sg(scn, "app-sg", vpc)
     w.instance(scn, "dev-instance", a, [sg], Environment="development")
     w.expect("ENV001", vpc)  # ENV001: prod (the VPC) and dev (the instance) in one VPC
@@ -502,12 +526,17 @@ def env002(w):
     unknown = w.instance(scn, "untagged-instance", subnet, [sg])
     w.expect("ENV002", prod)  # ENV002: production workload in the default VPC (high)
     w.expect("ENV002", unknown, "medium")  # ENV002: unknown environment in the default VPC
+    # NAT004: a moto quirk, not AWS. moto's default VPC has no internet gateway and its main
+    # table only the local route (real AWS gives the default VPC an IGW and routes 0.0.0.0/0 to
+    # it), so the subnet hosting the two instances has no way out at all.
+    w.expect("NAT004", subnet)
 
 
 def az001(w):
     scn = "az001"
     vpc = w.vpc(scn, "10.2.0.0/16")
     a = w.subnet(scn, "private-a", vpc, "10.2.10.0/24", w.az_a)
+    w.central_egress(scn, vpc, a)  # a way out for the instance (else NAT004)
     sg = w.sg(scn, "app-sg", vpc)
     w.instance(scn, "app-instance", a, [sg])
     w.expect("AZ001", vpc)  # AZ001: the private tier of a VPC with a workload is only in AZ a
@@ -541,6 +570,7 @@ def az004(w):
     scn = "az004"
     vpc = w.vpc(scn, "10.5.0.0/16")
     a, b = w.private_pair(scn, vpc, "10.5")
+    w.central_egress(scn, vpc, a)  # a way out for the function and the service (else NAT004)
     sg = w.sg(scn, "fn-sg", vpc)
     fn = w.function(scn, "az004-one-az", subnet_ids=[a], sg_ids=[sg])
     # What the function needs the VPC for (else LAM004): an internal service.
@@ -591,7 +621,10 @@ def db001(w):
     group = w.db_pair_group(scn, vpc, "10.9")
     sg = w.sg(scn, "db-sg", vpc)
     w.database(scn, "db001-public", group, [sg], multi_az=False, public=True)
-    w.expect("DB001", "db001-public")  # DB001: PubliclyAccessible = true
+    # DB001: PubliclyAccessible = true, but no internet path: both subnets of its group are on
+    # the main table (local route only) and the VPC has no internet gateway, so the spec says
+    # high, not critical (and moto creates no RDS interface to follow).
+    w.expect("DB001", "db001-public", "high")
 
 
 def db002(w):
@@ -635,10 +668,55 @@ def nat003(w):
     w.expect("NAT003", main)  # NAT003: main table of a non-default VPC routes to the IGW
 
 
+def nat004(w):
+    scn = "nat004"
+    vpc = w.vpc(scn, "10.25.0.0/16")
+    a, b = w.private_pair(scn, vpc, "10.25")
+    w.instance(scn, "app-instance", a, [w.sg(scn, "app-sg", vpc)])
+    # NAT004: hosts an instance, its table (the main one) has only the local route, the VPC
+    # has no endpoint. Subnet b hosts nothing: not reported.
+    w.expect("NAT004", a)
+
+    # Quiet twins: the same private tier, isolated on purpose.
+    # An interface endpoint anywhere in the VPC (here SSM, in both subnets) is a way to AWS.
+    twin = "nat004-interface"
+    vpc = w.vpc(twin, "10.26.0.0/16")
+    a, b = w.private_pair(twin, vpc, "10.26")
+    app_sg = w.sg(twin, "app-sg", vpc)
+    w.instance(twin, "app-instance", a, [app_sg])
+    endpoint_sg = w.sg(twin, "endpoint-sg", vpc, [tcp(443, from_sg=app_sg)])
+    endpoint = w.ec2.create_vpc_endpoint(
+        VpcId=vpc, ServiceName=f"com.amazonaws.{w.region}.ssm", VpcEndpointType="Interface",
+        SubnetIds=[a, b], SecurityGroupIds=[endpoint_sg],
+    )["VpcEndpoint"]["VpcEndpointId"]
+    w.record(f"{twin}.ssm-endpoint", endpoint)
+
+    # An S3 gateway endpoint on the subnet's route table. Quiet twice over: the endpoint is
+    # usable from the subnet, and the route it adds (moto, like AWS: the S3 prefix list to the
+    # endpoint) is a prefix-list route, which NAT004 does not evaluate (its entries are not in
+    # the inventory).
+    twin = "nat004-gateway"
+    vpc = w.vpc(twin, "10.27.0.0/16")
+    a, b = w.private_pair(twin, vpc, "10.27")
+    w.instance(twin, "app-instance", a, [w.sg(twin, "app-sg", vpc)])
+    endpoint = w.ec2.create_vpc_endpoint(
+        VpcId=vpc, ServiceName=f"com.amazonaws.{w.region}.s3", VpcEndpointType="Gateway",
+        RouteTableIds=[w.main_route_table(twin, vpc)],
+    )["VpcEndpoint"]["VpcEndpointId"]
+    w.record(f"{twin}.s3-endpoint", endpoint)
+
+    # Declared isolated: the subnets carry vpcaudit:isolated=true.
+    twin = "nat004-isolated"
+    vpc = w.vpc(twin, "10.28.0.0/16")
+    a, b = w.private_pair(twin, vpc, "10.28", **{"vpcaudit:isolated": "true"})
+    w.instance(twin, "app-instance", a, [w.sg(twin, "app-sg", vpc)])
+
+
 def sg001(w):
     scn = "sg001"
     vpc = w.vpc(scn, "10.14.0.0/16")
     a, _ = w.private_pair(scn, vpc, "10.14")
+    w.central_egress(scn, vpc, a)  # a way out for the instance (else NAT004)
     sg = w.sg(scn, "ssh-sg", vpc, [tcp(22, cidr="0.0.0.0/0")])
     w.instance(scn, "app-instance", a, [sg])
     # SG001: tcp/22 from 0.0.0.0/0. The group is carried by a backend instance, but SG004 does
@@ -670,6 +748,7 @@ def sg004(w):
     scn = "sg004"
     vpc = w.vpc(scn, "10.17.0.0/16")
     a, _ = w.private_pair(scn, vpc, "10.17")
+    w.central_egress(scn, vpc, a)  # a way out for the instance (else NAT004)
     sg = w.sg(scn, "app-sg", vpc, [tcp(8080, cidr="10.17.0.0/16")])
     w.instance(scn, "app-instance", a, [sg])
     w.expect("SG004", sg)  # SG004: backend-only SG admits 8080 from a CIDR (medium)
@@ -696,6 +775,7 @@ def lam001(w):
     # What the function needs the VPC for (else LAM004): an internal service, in private
     # subnets of both AZs (else AZ001).
     priv_a, _ = w.private_pair(scn, vpc, p)
+    w.central_egress(scn, vpc, priv_a)  # a way out for the service (else NAT004)
     w.instance(scn, "internal-service", priv_a, [w.sg(scn, "service-sg", vpc)])
     w.expect("LAM001", fn)  # LAM001: every subnet of the function is public
 
@@ -730,6 +810,11 @@ def lam004(w):
         scn, "lam004-nothing-to-reach", subnet_ids=[a, b], sg_ids=[sg], env={"BUCKET": "media"}
     )
     w.expect("LAM004", fn)  # LAM004: VPC function, nothing in the VPC it could need
+    # NAT004: the function's subnets have only the local route and the VPC no endpoint: it
+    # cannot reach anything at all. No central egress here: a route beyond the VPC (transit
+    # gateway) is where internal services may live, which LAM004 leaves alone.
+    w.expect("NAT004", a)
+    w.expect("NAT004", b)
 
 
 def nacl001(w):
@@ -754,7 +839,7 @@ def nacl001(w):
 
     entry(90, "deny", cidr="0.0.0.0/0", ports=(3389, 3389))
     entry(100, "allow", cidr="0.0.0.0/0", ports=(22, 22))  # reported
-    entry(105, "allow", cidr6="::/0", ports=(0, 1024))  # reported: covers 22 and 3389
+    entry(105, "allow", cidr6="::/0", ports=(0, 1024))  # reported: covers 22 (not 3389)
     entry(110, "allow", cidr="0.0.0.0/0", ports=(3389, 3389))  # dead: #90 denies it first
     entry(120, "allow", cidr="0.0.0.0/0", ports=(0, 65535))  # every port: left to SGs
     entry(130, "allow", cidr="10.0.0.0/8", ports=(22, 22))  # narrow range
@@ -776,8 +861,11 @@ def nacl001(w):
         NetworkAclId=unused, RuleNumber=100, Protocol="6", RuleAction="allow", Egress=False,
         CidrBlock="0.0.0.0/0", PortRange={"From": 22, "To": 22},
     )
-    w.expect("NACL001", acl)  # NACL001: inbound #100 allows tcp/22 from 0.0.0.0/0
-    w.expect("NACL001", acl)  # NACL001: inbound #105 allows tcp/0-1024 from ::/0
+    # NACL001: tcp/22 from the whole internet, #100 admitting all of IPv4 and #105 all of
+    # IPv6: a 0.0.0.0/0 or ::/0 entry keeps its own finding, one per entry as always. (3389:
+    # #90 denies IPv4 before #110, and #105 stops at 1024.)
+    w.expect("NACL001", acl)  # inbound #100 allows tcp/22 from 0.0.0.0/0
+    w.expect("NACL001", acl)  # inbound #105 allows tcp/0-1024 from ::/0
 
 
 def obs001(w):
@@ -785,6 +873,7 @@ def obs001(w):
     vpc = w.vpc(scn, "10.23.0.0/16", flow_log=False)
     a, _ = w.private_pair(scn, vpc, "10.23")
     w.flow_log(scn, "subnet-flow-log", a, "Subnet")  # a subnet's flow log does not cover the VPC
+    w.central_egress(scn, vpc, a)  # a way out for the instance (else NAT004)
     sg = w.sg(scn, "app-sg", vpc)
     w.instance(scn, "app-instance", a, [sg])
     w.expect("OBS001", vpc)  # OBS001: hosts a workload, no VPC-level flow log
@@ -1006,6 +1095,34 @@ def network(w):
     w.record(f"{scn}.service", service)
 
 
+def reach(w):
+    """Not a rule scenario, built only when named (its public web tier would add findings to
+    "all"): on top of `network`, a web instance with a public IP in the public subnet,
+    registered with the ALB's target group, whose group admits 8080 from the ALB and 443 from
+    anywhere. `vpcaudit reach` must show its direct internet path (and, once the model knows
+    load balancers, the path through the ALB)."""
+    scn = "reach"
+    if "network.vpc" not in w.ids:
+        network(w)
+    vpc = w.ids["network.vpc"]
+    web_sg = w.sg(
+        scn, "web-sg", vpc, [tcp(8080, from_sg=w.ids["network.alb-sg"]), tcp(443, cidr="0.0.0.0/0")]
+    )
+    web = w.ec2.run_instances(
+        ImageId=AMI, InstanceType="t3.micro", MinCount=1, MaxCount=1,
+        NetworkInterfaces=[{
+            "DeviceIndex": 0, "SubnetId": w.ids["network.public-a"], "Groups": [web_sg],
+            "AssociatePublicIpAddress": True,
+        }],
+        TagSpecifications=w.tag_spec("instance", f"{scn}-web"),
+    )["Instances"][0]
+    w.record(f"{scn}.web", web["InstanceId"])
+    w.record(f"{scn}.web.eni", web["NetworkInterfaces"][0]["NetworkInterfaceId"])
+    w.elbv2.register_targets(
+        TargetGroupArn=w.ids["network.alb-tg"], Targets=[{"Id": web["InstanceId"], "Port": 8080}]
+    )
+
+
 SCENARIOS = {
     "secrets": secrets,
     "good": good,
@@ -1023,6 +1140,7 @@ SCENARIOS = {
     "db003": db003,
     "nat001": nat001,
     "nat003": nat003,
+    "nat004": nat004,
     "sg001": sg001,
     "sg002": sg002,
     "sg003": sg003,
@@ -1037,6 +1155,7 @@ SCENARIOS = {
     "obs002": obs002,
     "obs003": obs003,
     "network": network,
+    "reach": reach,
 }
 
 
@@ -1053,8 +1172,9 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
 
-    # "secrets" is only built when named: its findings are not part of "all"'s exact list.
-    every = [name for name in SCENARIOS if name != "secrets"]
+    # "secrets" and "reach" are only built when named: their findings are not part of "all"'s
+    # exact list.
+    every = [name for name in SCENARIOS if name not in ("secrets", "reach")]
     names = every if "all" in args.scenarios else list(dict.fromkeys(args.scenarios))
     w = World(args.endpoint, args.region)
     baseline(w)

@@ -27,5 +27,6 @@ pub mod reach;
 pub mod report;
 pub mod rules;
 pub mod secrets;
+pub mod shared_vpc;
 pub mod snapshot;
 pub mod suppress;

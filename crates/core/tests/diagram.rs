@@ -10,9 +10,11 @@ use std::path::{Path, PathBuf};
 use vpcaudit_core::config::Settings;
 use vpcaudit_core::finding::{Finding, Principle, Resource, Severity};
 use vpcaudit_core::model::{
-    Instance, InternetGateway, RegionInventory, Route, RouteDestination, RouteState, RouteTable,
-    RouteTableAssociation, RouteTarget, SecurityGroup, SecurityGroupPeer, SecurityGroupRule,
-    Subnet, Vpc,
+    Instance, InternetGateway, Listener, ListenerAction, LoadBalancer, LoadBalancerZone,
+    NetworkAcl, NetworkAclEntry, NetworkInterface, NetworkInterfaceAttachment, PortRange,
+    RegionInventory, Route, RouteDestination, RouteState, RouteTable, RouteTableAssociation,
+    RouteTarget, SecurityGroup, SecurityGroupPeer, SecurityGroupRule, Subnet, Target, TargetGroup,
+    Vpc,
 };
 use vpcaudit_core::report::diagram::{self, MERMAID_MAX_TEXT, dot, mermaid, svg};
 use vpcaudit_core::rules;
@@ -76,7 +78,9 @@ fn bundled_example_golden() {
 
 #[test]
 fn generated_estate_golden() {
-    let snapshot = vpcaudit_testkit::synthetic::estate(2 * 41);
+    let snapshot = vpcaudit_testkit::synthetic::estate(
+        2 * vpcaudit_testkit::synthetic::RESOURCES_PER_ENVIRONMENT,
+    );
     let diagrams = diagrams_of(&snapshot);
     assert_eq!(diagrams.len(), 2);
     golden(
@@ -86,12 +90,339 @@ fn generated_estate_golden() {
     golden("synthetic-2.dot", &all_text(&diagrams, dot::render));
 }
 
+/// A small account with two ways in from the internet: a bastion instance with a public
+/// address whose group admits SSH from the world, and an internet-facing Network Load
+/// Balancer without security groups (it filters nothing) forwarding TCP 443 to two private
+/// instances whose group admits 443 from the world (the NLB preserves client addresses).
+/// `lb_name` and `target_group_name` name the load balancer and its target group.
+fn exposure_inventory(lb_name: &str, target_group_name: &str) -> RegionInventory {
+    let tags = |n: &str| [("Name".to_owned(), n.to_owned())].into_iter().collect();
+    let subnet = |id: &str, zone: &str, cidr: &str, name: &str| Subnet {
+        id: id.into(),
+        vpc_id: "vpc-1".into(),
+        availability_zone: zone.into(),
+        cidr_block: Some(cidr.parse().unwrap()),
+        tags: tags(name),
+        ..Subnet::default()
+    };
+    let world_rule = |from: i32, to: i32| SecurityGroupRule {
+        id: None,
+        protocol: vpcaudit_core::model::Protocol("tcp".into()),
+        ports: Some(PortRange { from, to }),
+        peer: SecurityGroupPeer::Ipv4("0.0.0.0/0".parse().unwrap()),
+        description: None,
+    };
+    let group = |id: &str, name: &str, port: i32| SecurityGroup {
+        id: id.into(),
+        name: name.into(),
+        vpc_id: Some("vpc-1".into()),
+        ingress: vec![world_rule(port, port)],
+        ..SecurityGroup::default()
+    };
+    let acl_entry = |egress: bool| NetworkAclEntry {
+        rule_number: 100,
+        egress,
+        action: "allow".into(),
+        protocol: vpcaudit_core::model::Protocol("-1".into()),
+        cidr_block: Some("0.0.0.0/0".parse().unwrap()),
+        ..NetworkAclEntry::default()
+    };
+    let instance = |id: &str, subnet: &str, name: &str, sg: &str| Instance {
+        id: id.into(),
+        vpc_id: Some("vpc-1".into()),
+        subnet_id: Some(subnet.into()),
+        state: Some("running".into()),
+        security_group_ids: vec![sg.into()],
+        tags: tags(name),
+        ..Instance::default()
+    };
+    let eni =
+        |id: &str, instance: &str, subnet: &str, private: &str, public: Option<&str>, sg: &str| {
+            NetworkInterface {
+                id: id.into(),
+                subnet_id: Some(subnet.into()),
+                vpc_id: Some("vpc-1".into()),
+                interface_type: Some("interface".into()),
+                security_group_ids: vec![sg.into()],
+                private_ip: Some(private.into()),
+                public_ip: public.map(Into::into),
+                instance_id: Some(instance.into()),
+                status: Some("in-use".into()),
+                attachment: Some(NetworkInterfaceAttachment {
+                    instance_id: Some(instance.into()),
+                    device_index: Some(0),
+                    ..NetworkInterfaceAttachment::default()
+                }),
+                ..NetworkInterface::default()
+            }
+        };
+    let lb_arn =
+        "arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/net/partner/0123";
+    let tg_arn = "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/partner/4567";
+    RegionInventory {
+        account: "111122223333".into(),
+        region: "us-east-1".into(),
+        vpcs: vec![Vpc {
+            id: "vpc-1".into(),
+            cidr_blocks: vec!["10.0.0.0/16".parse().unwrap()],
+            tags: tags("exposed"),
+            ..Vpc::default()
+        }],
+        subnets: vec![
+            subnet("subnet-pub-a", "us-east-1a", "10.0.0.0/24", "public-a"),
+            subnet("subnet-pub-b", "us-east-1b", "10.0.1.0/24", "public-b"),
+            subnet("subnet-app-a", "us-east-1a", "10.0.2.0/24", "app-a"),
+            subnet("subnet-app-b", "us-east-1b", "10.0.3.0/24", "app-b"),
+        ],
+        route_tables: vec![
+            RouteTable {
+                id: "rtb-public".into(),
+                vpc_id: "vpc-1".into(),
+                routes: vec![Route {
+                    destination: RouteDestination::Ipv4("0.0.0.0/0".parse().unwrap()),
+                    target: RouteTarget::InternetGateway("igw-1".into()),
+                    state: RouteState::Active,
+                    origin: None,
+                }],
+                associations: ["subnet-pub-a", "subnet-pub-b"]
+                    .into_iter()
+                    .map(|s| RouteTableAssociation {
+                        subnet_id: Some(s.into()),
+                        ..RouteTableAssociation::default()
+                    })
+                    .collect(),
+                tags: tags("public"),
+            },
+            RouteTable {
+                id: "rtb-main".into(),
+                vpc_id: "vpc-1".into(),
+                routes: Vec::new(),
+                associations: vec![RouteTableAssociation {
+                    main: true,
+                    ..RouteTableAssociation::default()
+                }],
+                tags: tags("main"),
+            },
+        ],
+        internet_gateways: vec![InternetGateway {
+            id: "igw-1".into(),
+            attached_vpc_ids: vec!["vpc-1".into()],
+            tags: tags("igw"),
+        }],
+        network_acls: vec![NetworkAcl {
+            id: "acl-1".into(),
+            vpc_id: "vpc-1".into(),
+            is_default: true,
+            entries: vec![acl_entry(false), acl_entry(true)],
+            subnet_ids: [
+                "subnet-pub-a",
+                "subnet-pub-b",
+                "subnet-app-a",
+                "subnet-app-b",
+            ]
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+            ..NetworkAcl::default()
+        }],
+        security_groups: vec![
+            group("sg-bastion", "bastion", 22),
+            group("sg-api", "api", 443),
+        ],
+        instances: vec![
+            instance("i-bastion", "subnet-pub-a", "bastion", "sg-bastion"),
+            instance("i-api-1", "subnet-app-a", "api-1", "sg-api"),
+            instance("i-api-2", "subnet-app-b", "api-2", "sg-api"),
+        ],
+        network_interfaces: vec![
+            eni(
+                "eni-bastion",
+                "i-bastion",
+                "subnet-pub-a",
+                "10.0.0.10",
+                Some("54.0.0.10"),
+                "sg-bastion",
+            ),
+            eni(
+                "eni-api-1",
+                "i-api-1",
+                "subnet-app-a",
+                "10.0.2.10",
+                None,
+                "sg-api",
+            ),
+            eni(
+                "eni-api-2",
+                "i-api-2",
+                "subnet-app-b",
+                "10.0.3.10",
+                None,
+                "sg-api",
+            ),
+        ],
+        load_balancers: vec![LoadBalancer {
+            arn: lb_arn.into(),
+            name: lb_name.into(),
+            kind: Some("network".into()),
+            scheme: Some("internet-facing".into()),
+            vpc_id: Some("vpc-1".into()),
+            state: Some("active".into()),
+            ip_address_type: Some("ipv4".into()),
+            security_group_ids: Vec::new(),
+            zones: [
+                ("us-east-1a", "subnet-pub-a"),
+                ("us-east-1b", "subnet-pub-b"),
+            ]
+            .into_iter()
+            .map(|(zone, subnet)| LoadBalancerZone {
+                zone_name: Some(zone.into()),
+                subnet_id: Some(subnet.into()),
+                addresses: Vec::new(),
+            })
+            .collect(),
+            ..LoadBalancer::default()
+        }],
+        listeners: vec![Listener {
+            arn: format!("{lb_arn}/listener/443"),
+            load_balancer_arn: lb_arn.into(),
+            port: Some(443),
+            protocol: Some("TCP".into()),
+            default_actions: vec![ListenerAction {
+                kind: "forward".into(),
+                target_group_arns: vec![tg_arn.into()],
+            }],
+        }],
+        target_groups: vec![TargetGroup {
+            arn: tg_arn.into(),
+            name: target_group_name.into(),
+            target_type: Some("instance".into()),
+            protocol: Some("TCP".into()),
+            port: Some(443),
+            vpc_id: Some("vpc-1".into()),
+            load_balancer_arns: vec![lb_arn.into()],
+            ..TargetGroup::default()
+        }],
+        targets: ["i-api-1", "i-api-2"]
+            .into_iter()
+            .map(|id| Target {
+                target_group_arn: tg_arn.into(),
+                id: id.into(),
+                port: Some(443),
+                ..Target::default()
+            })
+            .collect(),
+        ..RegionInventory::default()
+    }
+}
+
+#[test]
+fn exposure_paths_golden() {
+    let snapshot = snapshot_of(exposure_inventory("partner-nlb", "partner-api"));
+    let diagrams = diagrams_of(&snapshot);
+    assert_eq!(diagrams.len(), 1);
+    let text = mermaid::render(&diagrams[0], diagram::GROUP_ABOVE);
+    // SSH from the world straight into the bastion, through the internet gateway.
+    assert!(
+        text.contains("igw_vpc_1_igw_1 ==>|\"tcp/22 from the world\"| i_i_bastion_subnet_pub_a"),
+        "{text}"
+    );
+    // The NLB without security groups: the world on 443, then on to its targets.
+    assert!(
+        text.contains(
+            "igw_vpc_1_igw_1 ==>|\"tcp/443 from the world\"| nlb_partner_nlb_subnet_pub_a"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("nlb_partner_nlb_subnet_pub_b ==>|\"tcp/443 #40;partner-api#41;\"| i_i_api_2_subnet_app_b"),
+        "{text}"
+    );
+    assert!(text.contains("linkStyle ") && text.contains("stroke:#dc2626"));
+    golden("exposure.mmd", &text);
+    golden("exposure.dot", &dot::render(&diagrams[0]));
+    assert!(svg::render(&diagrams[0]).contains("class=\"x-world\""));
+}
+
+#[test]
+fn exposure_edges_collapse_per_group_and_survive_a_split() {
+    // Twenty more API instances in app-a: drawn as one counted group, reached by one edge.
+    let mut inventory = exposure_inventory("partner-nlb", "partner-api");
+    for n in 0..20 {
+        let id = format!("i-more-{n:02}");
+        inventory.instances.push(Instance {
+            id: id.clone(),
+            vpc_id: Some("vpc-1".into()),
+            subnet_id: Some("subnet-app-a".into()),
+            security_group_ids: vec!["sg-api".into()],
+            ..Instance::default()
+        });
+        inventory.network_interfaces.push(NetworkInterface {
+            id: format!("eni-more-{n:02}"),
+            subnet_id: Some("subnet-app-a".into()),
+            vpc_id: Some("vpc-1".into()),
+            security_group_ids: vec!["sg-api".into()],
+            private_ip: Some(format!("10.0.2.{}", 100 + n)),
+            instance_id: Some(id.clone()),
+            attachment: Some(NetworkInterfaceAttachment {
+                instance_id: Some(id.clone()),
+                device_index: Some(0),
+                ..NetworkInterfaceAttachment::default()
+            }),
+            ..NetworkInterface::default()
+        });
+        let tg = inventory.target_groups[0].arn.clone();
+        inventory.targets.push(Target {
+            target_group_arn: tg,
+            id,
+            port: Some(443),
+            ..Target::default()
+        });
+    }
+    let snapshot = snapshot_of(inventory);
+    let diagrams = diagrams_of(&snapshot);
+    let text = mermaid::render(&diagrams[0], diagram::GROUP_ABOVE);
+    assert!(text.contains("21 × EC2 instances"), "{text}");
+    let into_group: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("==>") && l.ends_with(" subnet_subnet_app_a_i"))
+        .collect();
+    assert_eq!(into_group.len(), 1, "{text}");
+    assert_eq!(text, mermaid::render(&diagrams[0], diagram::GROUP_ABOVE));
+    // Split per tier, each part keeps the exposure edges of its own boxes.
+    let public = diagrams[0].tier_part(diagram::TierRow::Public);
+    let part = mermaid::render(&public, diagram::GROUP_ABOVE);
+    assert!(part.contains("tcp/22 from the world"), "{part}");
+    assert!(part.contains("tcp/443 from the world"), "{part}");
+    assert!(
+        part.contains("internet_vpc_vpc_1 ==> igw_vpc_1_igw_1"),
+        "{part}"
+    );
+}
+
 #[test]
 fn hundred_environments_stay_within_mermaids_limit() {
-    let snapshot = vpcaudit_testkit::synthetic::estate(100 * 41);
+    let mut snapshot = vpcaudit_testkit::synthetic::estate(
+        100 * vpcaudit_testkit::synthetic::RESOURCES_PER_ENVIRONMENT,
+    );
+    // The generated network ACLs have no outbound entry, so nothing answers the internet;
+    // let replies out so every environment's ALB path is drawn too.
+    for scope in &mut snapshot.scopes {
+        for acl in &mut scope.network_acls {
+            let mut reply = acl.entries[0].clone();
+            reply.egress = true;
+            acl.entries.push(reply);
+        }
+    }
     let diagrams = diagrams_of(&snapshot);
     assert_eq!(diagrams.len(), 100);
     for d in &diagrams {
+        assert!(
+            d.edges
+                .iter()
+                .any(|e| matches!(e.kind, diagram::EdgeKind::Exposure(_))),
+            "{}: no exposure edge",
+            d.vpc_id
+        );
         for rendered in mermaid::render_within_limit(d) {
             assert!(
                 rendered.text.len() < MERMAID_MAX_TEXT,
@@ -259,6 +590,39 @@ fn hostile_names_stay_text_in_mermaid() {
     let snapshot = snapshot_of(hostile_inventory(HOSTILE));
     let diagrams = diagram::build(&snapshot, &Settings::default(), &[hostile_finding()]);
     let text = mermaid::render(&diagrams[0], diagram::GROUP_ABOVE);
+    assert_mermaid_text(&text);
+    // The escaped name is still there, readable once Mermaid decodes the entities.
+    assert!(text.contains("#60;script#62;"));
+    // Flagged with the finding's severity.
+    assert!(text.contains("class ") && text.contains(" high"));
+}
+
+/// A hostile load balancer name (its box) and target-group name (the label of the path from
+/// the load balancer to its targets) stay text too.
+#[test]
+fn hostile_load_balancer_and_path_labels_stay_text() {
+    let snapshot = snapshot_of(exposure_inventory(HOSTILE, HOSTILE));
+    let diagrams = diagrams_of(&snapshot);
+    let text = mermaid::render(&diagrams[0], diagram::GROUP_ABOVE);
+    assert_mermaid_text(&text);
+    let lb_box = text
+        .lines()
+        .find(|l| l.contains("network load balancer"))
+        .expect("the load balancer is drawn");
+    assert!(lb_box.contains("#60;script#62;"), "{lb_box}");
+    let path = text
+        .lines()
+        .find(|l| l.contains("==>|\"tcp/443 #40;x#34;#93; end#59;"))
+        .expect("the path to the targets is labelled with the escaped target group");
+    assert!(path.ends_with("| i_i_api_1_subnet_app_a"), "{path}");
+    assert_dot_text(&dot::render(&diagrams[0]));
+    let picture = svg::render(&diagrams[0]);
+    assert!(!picture.contains("<script"));
+    assert!(picture.contains("&lt;script&gt;"));
+    assert!(picture.chars().all(|c| c == '\n' || !c.is_control()));
+}
+
+fn assert_mermaid_text(text: &str) {
     for line in text.lines() {
         // Every label is one quoted string: quotes appear only as its delimiters, and no
         // character that Mermaid or HTML would read as syntax survives inside it.
@@ -282,17 +646,20 @@ fn hostile_names_stay_text_in_mermaid() {
             "unbalanced quotes: {line}"
         );
     }
-    // The escaped name is still there, readable once Mermaid decodes the entities.
-    assert!(text.contains("#60;script#62;"));
-    // Flagged with the finding's severity.
-    assert!(text.contains("class ") && text.contains(" high"));
 }
 
 #[test]
 fn hostile_names_stay_text_in_dot_and_svg() {
     let snapshot = snapshot_of(hostile_inventory(HOSTILE));
     let diagrams = diagram::build(&snapshot, &Settings::default(), &[hostile_finding()]);
-    let text = dot::render(&diagrams[0]);
+    assert_dot_text(&dot::render(&diagrams[0]));
+    let picture = svg::render(&diagrams[0]);
+    assert!(!picture.contains("<script"));
+    assert!(picture.contains("&lt;script&gt;"));
+    assert!(picture.chars().all(|c| c == '\n' || !c.is_control()));
+}
+
+fn assert_dot_text(text: &str) {
     for line in text.lines() {
         assert!(
             line.chars().all(|c| !c.is_control()),
@@ -324,10 +691,6 @@ fn hostile_names_stay_text_in_dot_and_svg() {
             );
         }
     }
-    let picture = svg::render(&diagrams[0]);
-    assert!(!picture.contains("<script"));
-    assert!(picture.contains("&lt;script&gt;"));
-    assert!(picture.chars().all(|c| c == '\n' || !c.is_control()));
 }
 
 #[test]

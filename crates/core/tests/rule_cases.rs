@@ -213,9 +213,10 @@ fn field_of(dataset: Dataset) -> String {
     }
 }
 
-/// A rule reads only the datasets it declares in `REQUIRES`: blanking every other dataset of
-/// each fixture case leaves its findings unchanged. Otherwise it could read a dataset that
-/// failed to load and be reported as evaluated.
+/// A rule reads only the datasets it declares in `REQUIRES` (or `ALSO_READS`, which it runs
+/// without and is then listed as partly evaluated): blanking every other dataset of each
+/// fixture case leaves its findings unchanged. Otherwise it could read a dataset that failed to
+/// load and be reported as evaluated.
 #[test]
 fn every_rule_reads_only_what_it_requires() {
     let mut failures = Vec::new();
@@ -227,8 +228,12 @@ fn every_rule_reads_only_what_it_requires() {
             };
             let full = audit(inventory.clone(), &case.settings);
             for rule in vpcaudit_core::rules::all() {
-                let required: BTreeSet<String> =
-                    rule.requires.iter().map(|d| field_of(*d)).collect();
+                let required: BTreeSet<String> = rule
+                    .requires
+                    .iter()
+                    .chain(rule.also_reads)
+                    .map(|d| field_of(*d))
+                    .collect();
                 let mut value = serde_json::to_value(&inventory).expect("inventory serialises");
                 for &dataset in Dataset::ALL {
                     let field = field_of(dataset);

@@ -58,6 +58,10 @@ const UNCONVERTED: &[(&str, Dataset)] = &[
         Dataset::RouteTables,
     ),
     ("AWS::EC2::VPCCidrBlock", Dataset::Vpcs),
+    // NAT004 counts a VPC's endpoints (a private tier with endpoints is deliberate) and ECS
+    // services as workloads; NAT001 follows routes through inspection endpoints.
+    ("AWS::EC2::VPCEndpoint", Dataset::VpcEndpoints),
+    ("AWS::ECS::Service", Dataset::EcsServices),
 ];
 
 /// The snapshot of one or more templates and where each resource came from.
@@ -134,9 +138,10 @@ fn count(inventory: &RegionInventory, dataset: Dataset) -> usize {
             .iter()
             .filter(|s| s.is_rest() == (dataset == Dataset::RestApiStages))
             .count(),
-        // Not converted from templates yet (load balancers, addresses, endpoints, ECS): no
-        // rule reads these datasets today. A rule that starts to must make the converter
-        // read them, or mark them unknown here, so a template is never read as empty.
+        // Not converted from templates yet (load balancers, addresses, endpoints, ECS). A
+        // rule that reads one of these datasets needs the converter to read it, or the
+        // resource types that fill it listed in UNCONVERTED, so a template is never read as
+        // empty: VPC endpoints and ECS services are (NAT001, NAT004).
         Dataset::ElasticIps => inventory.elastic_ips.len(),
         Dataset::VpcEndpoints => inventory.vpc_endpoints.len(),
         Dataset::EgressOnlyInternetGateways => inventory.egress_only_internet_gateways.len(),

@@ -81,7 +81,7 @@ fn line_of(path: &Path, needle: &str) -> usize {
         .unwrap_or_else(|| panic!("{needle} not in {}", path.display()))
 }
 
-const NETWORK_RULES: &[&str] = &["SG001", "SG004", "DB001", "DB002", "NAT003"];
+const NETWORK_RULES: &[&str] = &["SG001", "SG004", "DB001", "DB002", "NAT003", "NAT004"];
 
 #[test]
 fn network_template_findings_land_on_their_lines() {
@@ -100,8 +100,8 @@ fn network_template_findings_land_on_their_lines() {
     let want = expected(&path);
     assert_eq!(
         want.len(),
-        4,
-        "the fixture marks SG001, SG004, DB001, DB002"
+        5,
+        "the fixture marks SG001, SG004, DB001, DB002, NAT004"
     );
     assert_eq!(located(&converted, &evaluation, NETWORK_RULES), want);
 }
@@ -127,6 +127,38 @@ fn main_route_table_stays_local_because_cloudformation_cannot_route_it() {
     let main = scope.route_tables.iter().find(|t| t.is_main()).unwrap();
     assert_eq!(main.id, "Vpc.MainRouteTable");
     assert_eq!(main.routes.len(), 1, "only the local route");
+}
+
+/// NAT004 reads a VPC's endpoints (a private tier served by endpoints is deliberate) and ECS
+/// services (workloads), which templates do not give yet: a template declaring either leaves
+/// NAT004 not evaluated, naming them, rather than reporting the endpoint-served tier as
+/// having no way out or missing the subnet a service runs in.
+#[test]
+fn vpc_endpoints_and_ecs_services_leave_nat004_not_evaluated() {
+    let (converted, evaluation) = scan(&[&fixture("private-tier-endpoints.yaml")], &[]);
+    let mut unknown: Vec<&str> = converted
+        .snapshot
+        .coverage
+        .unknown
+        .iter()
+        .map(|u| u.resource.as_str())
+        .collect();
+    unknown.sort();
+    assert_eq!(unknown, ["SsmEndpoint", "Worker"]);
+    let nat004 = evaluation
+        .not_evaluated
+        .iter()
+        .find(|n| n.rule_id == "NAT004")
+        .expect("NAT004 not evaluated");
+    for resource in ["SsmEndpoint", "Worker"] {
+        assert!(
+            nat004.missing.iter().any(|m| m.starts_with(resource)),
+            "{nat004:?}"
+        );
+    }
+    assert!(!evaluation.findings.iter().any(|f| f.rule_id == "NAT004"));
+    let report = Report::build(&converted.snapshot, evaluation);
+    assert!(!report.summary.complete, "unknown values: incomplete");
 }
 
 #[test]

@@ -2,10 +2,11 @@
 //! three-tier environments spread over accounts and regions, with the mix of resources real
 //! accounts have and a sprinkling of the problems the rules look for.
 //!
-//! Each environment is one VPC of about 41 resources: 6 subnets in two zones (public, private,
+//! Each environment is one VPC of about 44 resources: 6 subnets in two zones (public, private,
 //! database), 5 route tables, an internet gateway, 2 NAT gateways, a network ACL, 8 security
 //! groups (load balancer, app, database, default and four more) with their rules, 8 network
-//! interfaces, 4 instances, a flow log, a DB subnet group and instance, and 2 Lambda functions.
+//! interfaces, 4 instances, a flow log, a DB subnet group and instance, 2 Lambda functions, and
+//! an internet-facing ALB with its listener and target group (the 4 instances as targets).
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -14,15 +15,16 @@ use ipnet::Ipv4Net;
 
 use vpcaudit_core::model::{
     DbInstance, DbSubnetGroup, DbSubnetGroupMember, Endpoint, EnvironmentVariable, FlowLog,
-    Instance, InternetGateway, LambdaFunction, LambdaVpcConfig, NatGateway, NetworkAcl,
-    NetworkAclEntry, NetworkInterface, PortRange, Protocol, RegionInventory, Route,
-    RouteDestination, RouteTable, RouteTableAssociation, RouteTarget, SecurityGroup,
-    SecurityGroupPeer, SecurityGroupRule, Subnet, Tags, ValueFact, Vpc,
+    Instance, InternetGateway, LambdaFunction, LambdaVpcConfig, Listener, ListenerAction,
+    LoadBalancer, LoadBalancerZone, NatGateway, NetworkAcl, NetworkAclEntry, NetworkInterface,
+    PortRange, Protocol, RegionInventory, Route, RouteDestination, RouteTable,
+    RouteTableAssociation, RouteTarget, SecurityGroup, SecurityGroupPeer, SecurityGroupRule,
+    Subnet, Tags, Target, TargetGroup, ValueFact, Vpc,
 };
 use vpcaudit_core::snapshot::{Coverage, SNAPSHOT_FORMAT_VERSION, Snapshot, ToolInfo};
 
 /// Resources in one generated environment (one in three has no flow log: one fewer).
-pub const RESOURCES_PER_ENVIRONMENT: usize = 41;
+pub const RESOURCES_PER_ENVIRONMENT: usize = 44;
 
 /// Environments per account and region: a large but plausible region.
 pub const ENVIRONMENTS_PER_SCOPE: usize = 50;
@@ -87,6 +89,9 @@ pub fn resource_count(snapshot: &Snapshot) -> usize {
                 + s.db_clusters.len()
                 + s.db_subnet_groups.len()
                 + s.lambda_functions.len()
+                + s.load_balancers.len()
+                + s.listeners.len()
+                + s.target_groups.len()
         })
         .sum()
 }
@@ -253,13 +258,19 @@ fn environment(scope: &mut RegionInventory, n: usize) {
         id: id("acl"),
         vpc_id: vpc.clone(),
         is_default: true,
-        entries: vec![NetworkAclEntry {
-            rule_number: 100,
-            action: "allow".to_owned(),
-            protocol: Protocol::all(),
-            cidr_block: Some(net(0, 0, 0, 0)),
-            ..NetworkAclEntry::default()
-        }],
+        // AWS's default network ACL: everything allowed both ways (a stateless ACL needs the
+        // outbound rule for replies).
+        entries: [false, true]
+            .into_iter()
+            .map(|egress| NetworkAclEntry {
+                rule_number: 100,
+                egress,
+                action: "allow".to_owned(),
+                protocol: Protocol::all(),
+                cidr_block: Some(net(0, 0, 0, 0)),
+                ..NetworkAclEntry::default()
+            })
+            .collect(),
         subnet_ids: subnet_ids.clone(),
         tags: Tags::new(),
     });
@@ -394,6 +405,61 @@ fn environment(scope: &mut RegionInventory, n: usize) {
             ..NetworkInterface::default()
         });
     }
+    // The internet-facing ALB in front of the app instances: HTTPS 443 to HTTP 8080.
+    let lb_arn = format!(
+        "arn:aws:elasticloadbalancing:{}:{}:loadbalancer/app/{env}-{n}/0123456789abcdef",
+        scope.region, scope.account
+    );
+    let tg_arn = format!(
+        "arn:aws:elasticloadbalancing:{}:{}:targetgroup/{env}-{n}-app/0123456789abcdef",
+        scope.region, scope.account
+    );
+    scope.load_balancers.push(LoadBalancer {
+        arn: lb_arn.clone(),
+        name: format!("{env}-{n}"),
+        kind: Some("application".to_owned()),
+        scheme: Some("internet-facing".to_owned()),
+        vpc_id: Some(vpc.clone()),
+        state: Some("active".to_owned()),
+        ip_address_type: Some("ipv4".to_owned()),
+        security_group_ids: vec![alb_sg.clone()],
+        zones: (0..2)
+            .map(|z| LoadBalancerZone {
+                zone_name: Some(zones[z].clone()),
+                subnet_id: Some(subnet(0, z).to_owned()),
+                addresses: Vec::new(),
+            })
+            .collect(),
+        ..LoadBalancer::default()
+    });
+    scope.listeners.push(Listener {
+        arn: format!("{lb_arn}/listener/443"),
+        load_balancer_arn: lb_arn.clone(),
+        port: Some(443),
+        protocol: Some("HTTPS".to_owned()),
+        default_actions: vec![ListenerAction {
+            kind: "forward".to_owned(),
+            target_group_arns: vec![tg_arn.clone()],
+        }],
+    });
+    scope.target_groups.push(TargetGroup {
+        arn: tg_arn.clone(),
+        name: format!("{env}-{n}-app"),
+        target_type: Some("instance".to_owned()),
+        protocol: Some("HTTP".to_owned()),
+        port: Some(8080),
+        vpc_id: Some(vpc.clone()),
+        load_balancer_arns: vec![lb_arn],
+        ..TargetGroup::default()
+    });
+    scope.targets.extend((0..4).map(|i| Target {
+        target_group_arn: tg_arn.clone(),
+        id: format!("i-{n:08x}{i}"),
+        port: Some(8080),
+        health: Some("healthy".to_owned()),
+        ..Target::default()
+    }));
+
     // Every third environment forgot its flow log (OBS001); the others log the VPC.
     if n % 3 != 1 {
         scope.flow_logs.push(FlowLog {

@@ -59,6 +59,10 @@ pub struct ScopeFacts<'a> {
     pub nat_interfaces: HashSet<&'a str>,
     /// The reachability model: routing splits, egress, inbound paths.
     pub network: crate::reach::Network<'a>,
+    /// The account of resources (by id, or ARN) that belong to another account than the
+    /// scope's: a shared VPC's network seen by a participant, a participant's workloads
+    /// joined into the owner's scope (see [`crate::shared_vpc`]). Findings name it.
+    pub owners: HashMap<&'a str, &'a str>,
 }
 
 impl<'a> ScopeFacts<'a> {
@@ -143,7 +147,17 @@ impl<'a> ScopeFacts<'a> {
             vpcs_with_workloads,
             nat_interfaces: workloads::nat_gateway_interfaces(inventory),
             network,
+            owners: HashMap::new(),
         }
+    }
+
+    /// Names the account of resources that are not the scope's (see [`ScopeFacts::owners`]).
+    pub fn with_owners(mut self, owners: &'a HashMap<String, String>) -> ScopeFacts<'a> {
+        self.owners = owners
+            .iter()
+            .map(|(id, account)| (id.as_str(), account.as_str()))
+            .collect();
+        self
     }
 
     pub fn account(&self) -> &'a str {
@@ -217,13 +231,30 @@ impl<'a> ScopeFacts<'a> {
     }
 
     fn resource(&self, kind: &str, id: &str, arn: String, tags: Option<&Tags>) -> Resource {
+        let account = self
+            .owners
+            .get(id)
+            .or_else(|| self.owners.get(arn.as_str()))
+            .copied()
+            .unwrap_or(self.account());
+        // ARNs built here carry the scope's account; AWS's own already carry the right one.
+        let arn = if account == self.account() {
+            arn
+        } else {
+            let region = self.region();
+            arn.replacen(
+                &format!(":{region}:{}:", self.account()),
+                &format!(":{region}:{account}:"),
+                1,
+            )
+        };
         Resource {
             kind: kind.to_owned(),
             id: id.to_owned(),
             arn,
             name: tags.and_then(|t| t.get("Name")).cloned(),
             region: self.region().to_owned(),
-            account: self.account().to_owned(),
+            account: account.to_owned(),
         }
     }
 
@@ -253,6 +284,24 @@ impl<'a> ScopeFacts<'a> {
     pub fn nat_gateway_resource(&self, nat: &NatGateway) -> Resource {
         let arn = self.arn("ec2", &format!("natgateway/{}", nat.id));
         self.resource("AWS::EC2::NatGateway", &nat.id, arn, Some(&nat.tags))
+    }
+
+    /// An elbv2 load balancer (by ARN), or a Classic Load Balancer (by name).
+    pub fn load_balancer_resource(&self, id: &str) -> Resource {
+        if let Some(lb) = self.inventory.load_balancers.iter().find(|l| l.arn == id) {
+            let mut r = self.resource(
+                "AWS::ElasticLoadBalancingV2::LoadBalancer",
+                &lb.name,
+                lb.arn.clone(),
+                None,
+            );
+            r.name = Some(lb.name.clone());
+            return r;
+        }
+        let arn = self.arn("elasticloadbalancing", &format!("loadbalancer/{id}"));
+        let mut r = self.resource("AWS::ElasticLoadBalancing::LoadBalancer", id, arn, None);
+        r.name = Some(id.to_owned());
+        r
     }
 
     pub fn network_acl_resource(&self, acl: &crate::model::NetworkAcl) -> Resource {

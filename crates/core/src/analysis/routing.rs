@@ -115,11 +115,11 @@ pub fn classify<'a>(
     reach: &crate::reach::SubnetReach<'a>,
     network: &crate::reach::Network<'a>,
 ) -> SubnetClass<'a> {
-    use crate::reach::{Egress, Hop};
+    use crate::reach::Egress;
     if reach.table.is_none() {
         return SubnetClass::Unknown;
     }
-    if let Some(route) = reach.route_for(Hop::InternetGateway) {
+    if let Some(route) = reach.public_route() {
         return SubnetClass::Public { route };
     }
     let v6 = !reach.egress_v4.has_egress() && reach.egress_v6.has_egress();

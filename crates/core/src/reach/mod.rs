@@ -47,6 +47,12 @@
 //!   [`Egress::Unknown`] / `not_evaluated`, never "clean".
 
 mod inbound;
+mod load_balancer;
+mod query;
+#[cfg(test)]
+mod tests;
+
+pub use query::*;
 
 use std::collections::HashMap;
 
@@ -55,7 +61,7 @@ use serde::Serialize;
 
 use crate::model::{
     NatGateway, RegionInventory, Route, RouteDestination, RouteState, RouteTable, RouteTarget,
-    Subnet,
+    Subnet, VpcEndpoint,
 };
 use crate::net::{self, AddrSet};
 
@@ -143,6 +149,41 @@ pub struct RoutedPart {
     pub destination: Option<String>,
     pub target: Option<String>,
     pub addrs: AddrSet,
+    /// For an inspection hop: where the endpoint's own subnet sends these addresses. None when
+    /// the endpoint or its subnet is not in the inventory (Network Firewall endpoints are not
+    /// listed by `DescribeVpcEndpoints`): the onward path is then not evaluated.
+    pub onward: Option<Onward>,
+}
+
+/// The onward leg of an inspection hop: the endpoint subnet's route for these addresses.
+#[derive(Debug, Clone, Serialize)]
+pub struct Onward {
+    pub endpoint_subnet_id: String,
+    pub route_table_id: String,
+    pub destination: Option<String>,
+    pub target: Option<String>,
+    pub hop: Hop,
+}
+
+impl RoutedPart {
+    /// How this part leaves: its hop's, or for an inspection hop the onward hop's.
+    pub fn egress(&self) -> Egress {
+        match (&self.hop, &self.onward) {
+            (Hop::Inspection, Some(o)) if o.hop != Hop::Inspection => Egress::of(o.hop),
+            (hop, _) => Egress::of(*hop),
+        }
+    }
+
+    /// Reaches an internet gateway: directly, or through an inspection endpoint whose subnet
+    /// sends it to one.
+    pub fn reaches_igw(&self) -> bool {
+        self.hop == Hop::InternetGateway
+            || (self.hop == Hop::Inspection
+                && self
+                    .onward
+                    .as_ref()
+                    .is_some_and(|o| o.hop == Hop::InternetGateway))
+    }
 }
 
 /// Routing facts of one subnet.
@@ -161,17 +202,31 @@ pub struct SubnetReach<'a> {
 }
 
 impl<'a> SubnetReach<'a> {
-    /// Some internet range (IPv4 or IPv6) routes to an internet gateway.
+    /// Some internet range (IPv4 or IPv6) routes to an internet gateway, directly or through
+    /// an inspection endpoint.
     pub fn is_public(&self) -> bool {
-        self.parts.iter().any(|p| p.hop == Hop::InternetGateway)
+        self.parts.iter().any(RoutedPart::reaches_igw)
     }
 
-    /// The internet addresses this subnet's replies reach through an internet gateway.
+    /// The internet addresses this subnet's replies reach through an internet gateway
+    /// (directly or through an inspection endpoint).
     pub fn to_igw(&self) -> AddrSet {
         self.parts
             .iter()
-            .filter(|p| p.hop == Hop::InternetGateway)
+            .filter(|p| p.reaches_igw())
             .fold(AddrSet::empty(), |acc, p| acc.union(&p.addrs))
+    }
+
+    /// The route that makes the subnet public: the one winning the most internet addresses
+    /// that reach an internet gateway, IPv4 first.
+    pub fn public_route(&self) -> Option<&'a Route> {
+        let table = self.table?;
+        self.parts
+            .iter()
+            .filter(|p| p.reaches_igw())
+            .max_by_key(|p| (p.addrs.count_v4(), p.addrs.count_v6()))
+            .and_then(|p| p.route_index)
+            .and_then(|i| table.routes.get(i))
     }
 
     /// The route deciding a hop kind: the one winning the most addresses for it, IPv4 first.
@@ -191,7 +246,7 @@ impl<'a> SubnetReach<'a> {
         let egress = if v6 { self.egress_v6 } else { self.egress_v4 };
         self.parts
             .iter()
-            .filter(|p| Egress::of(p.hop) == egress)
+            .filter(|p| p.egress() == egress)
             .filter(|p| {
                 if v6 {
                     !p.addrs.v6().is_empty()
@@ -214,7 +269,7 @@ impl<'a> SubnetReach<'a> {
             "egress_ipv6": self.egress_v6.name(),
             "internet_split": self.parts.iter().filter(|p| p.hop != Hop::NoRoute).map(|p| serde_json::json!({
                 "hop": p.hop, "destination": p.destination, "target": p.target,
-                "addresses": p.addrs.describe(),
+                "addresses": p.addrs.describe(), "onward": p.onward,
             })).collect::<Vec<_>>(),
         })
     }
@@ -228,9 +283,26 @@ pub struct Network<'a> {
     pub vpc_cidrs: HashMap<&'a str, AddrSet>,
     pub nacl_by_subnet: HashMap<&'a str, &'a crate::model::NetworkAcl>,
     pub security_groups: HashMap<&'a str, &'a crate::model::SecurityGroup>,
-    /// Instance ids and ENI ids that are route targets for internet ranges (forwarders).
+    /// Instance ids and ENI ids that are route targets (forwarders: NAT instances,
+    /// appliances), unless their source/destination check is known to be on.
     pub forwarders: std::collections::HashSet<&'a str>,
+    /// Edge route tables by the gateway they are associated with (ingress routing).
+    pub edge_tables: HashMap<&'a str, &'a RouteTable>,
+    /// The internet gateway attached to each VPC.
+    pub igw_of_vpc: HashMap<&'a str, &'a str>,
+    pub endpoints: HashMap<&'a str, &'a VpcEndpoint>,
+    /// Elastic IPs by the ENI they are associated with.
+    pub eips_by_eni: HashMap<&'a str, Vec<&'a crate::model::ElasticIp>>,
+    /// ENIs by the instance they are attached to.
+    pub enis_by_instance: HashMap<&'a str, Vec<&'a crate::model::NetworkInterface>>,
+    /// ENIs by each of their private addresses (IPv4 and IPv6).
+    pub eni_by_address: HashMap<&'a str, &'a crate::model::NetworkInterface>,
     pub thresholds: net::Thresholds,
+    /// Internet paths through load balancers, by target: ENI id, or Lambda function ARN.
+    pub through_load_balancers: HashMap<String, Vec<InboundPath>>,
+    /// Internet paths into each internet-facing load balancer (by ARN, or name for a Classic
+    /// Load Balancer), listener by listener.
+    pub load_balancer_fronts: HashMap<String, InboundReach>,
 }
 
 /// A table's split of some addresses by winning route index.
@@ -289,10 +361,10 @@ impl<'a> Network<'a> {
             .iter()
             .map(|n| (n.id.as_str(), n))
             .collect();
-        let igws: std::collections::HashSet<&str> = inventory
-            .internet_gateways
+        let endpoints: HashMap<&str, &VpcEndpoint> = inventory
+            .vpc_endpoints
             .iter()
-            .map(|g| g.id.as_str())
+            .map(|e| (e.id.as_str(), e))
             .collect();
         let empty = AddrSet::empty();
         // Pass 1: the raw split per subnet (a NAT's usability needs its own subnet's split).
@@ -310,8 +382,10 @@ impl<'a> Network<'a> {
                 .clone();
             raw.insert(subnet.id.as_str(), split);
         }
-        let reaches_igw = |subnet_id: &str, table: Option<&RouteTable>| -> AddrSet {
-            let (Some(split), Some(table)) = (raw.get(subnet_id), table) else {
+        let table_of = |subnet_id: &str| tables.get(subnet_id).and_then(|(t, _)| *t);
+        // The addresses a subnet sends straight to an internet gateway over an active route.
+        let direct_igw = |subnet_id: &str| -> AddrSet {
+            let (Some(split), Some(table)) = (raw.get(subnet_id), table_of(subnet_id)) else {
                 return AddrSet::empty();
             };
             split
@@ -324,16 +398,128 @@ impl<'a> Network<'a> {
                 })
                 .fold(AddrSet::empty(), |acc, (_, a)| acc.union(a))
         };
-        // What each NAT gateway can reach: its own subnet's IGW share.
+        // The subnet an inspection endpoint sits in (the first listed: one per endpoint).
+        let endpoint_subnet = |id: &str| -> Option<&str> {
+            endpoints
+                .get(id)
+                .and_then(|e| e.subnet_ids.first())
+                .map(String::as_str)
+                .filter(|s| raw.contains_key(s))
+        };
+        // ... directly, or through an inspection endpoint whose own subnet sends them to an
+        // internet gateway (AWS's firewall designs: protected subnet → firewall → IGW).
+        let igw_share = |subnet_id: &str| -> AddrSet {
+            let mut share = direct_igw(subnet_id);
+            let (Some(split), Some(table)) = (raw.get(subnet_id), table_of(subnet_id)) else {
+                return share;
+            };
+            for (i, addrs) in split {
+                let Some(route) = i.and_then(|i| table.routes.get(i)) else {
+                    continue;
+                };
+                if let (RouteState::Active, RouteTarget::VpcEndpoint(id)) =
+                    (route.state, &route.target)
+                    && let Some(onward) = endpoint_subnet(id)
+                    && onward != subnet_id
+                {
+                    share = share.union(&addrs.intersection(&direct_igw(onward)));
+                }
+            }
+            share
+        };
+        // Addresses a subnet sends to an inspection endpoint that is not in the inventory
+        // (Network Firewall endpoints are not listed): their onward path is unknown.
+        let unresolved_inspection = |subnet_id: &str| -> AddrSet {
+            let (Some(split), Some(table)) = (raw.get(subnet_id), table_of(subnet_id)) else {
+                return AddrSet::empty();
+            };
+            split
+                .iter()
+                .filter(|(i, _)| {
+                    i.and_then(|i| table.routes.get(i)).is_some_and(|r| {
+                        r.state == RouteState::Active
+                            && matches!(&r.target, RouteTarget::VpcEndpoint(id)
+                                if endpoint_subnet(id).is_none())
+                    })
+                })
+                .fold(AddrSet::empty(), |acc, (_, a)| acc.union(a))
+        };
+        // What each NAT gateway can reach: its own subnet's IGW share. Through an endpoint whose
+        // onward path is unknown it is given the benefit of the doubt (the documented
+        // firewall-plus-NAT designs send it on to the IGW).
         let nat_reach: HashMap<&str, AddrSet> = inventory
             .nat_gateways
             .iter()
+            .filter(|n| raw.contains_key(n.subnet_id.as_str()))
             .map(|n| {
-                let table = tables.get(n.subnet_id.as_str()).and_then(|(t, _)| *t);
-                (n.id.as_str(), reaches_igw(&n.subnet_id, table))
+                let share = igw_share(&n.subnet_id).union(&unresolved_inspection(&n.subnet_id));
+                (n.id.as_str(), share)
             })
             .collect();
+        // Source/destination check per instance and ENI: a forwarder only forwards with it off.
+        let mut forwarding: HashMap<&str, bool> = HashMap::new();
+        for eni in &inventory.network_interfaces {
+            if let Some(check) = eni.source_dest_check {
+                forwarding.insert(eni.id.as_str(), !check);
+                if let Some(instance) = eni.instance_id.as_deref() {
+                    let e = forwarding.entry(instance).or_insert(false);
+                    *e |= !check;
+                }
+            }
+        }
+        // What one route does with `addrs` (an endpoint route is [`Hop::Inspection`]).
+        let judge = |route: &Route, addrs: &AddrSet| -> Vec<(Hop, AddrSet)> {
+            if route.state == RouteState::Blackhole {
+                return vec![(Hop::Blackhole, addrs.clone())];
+            }
+            match &route.target {
+                // An IGW missing from a collected list is still an IGW route; only a blackhole
+                // state says it is gone.
+                RouteTarget::InternetGateway(_) => vec![(Hop::InternetGateway, addrs.clone())],
+                RouteTarget::EgressOnlyInternetGateway(_) => {
+                    vec![(Hop::EgressOnlyIgw, addrs.clone())]
+                }
+                RouteTarget::NatGateway(id) => match nats.get(id.as_str()) {
+                    Some(nat) if nat_usable(nat) && nat.is_public() => {
+                        // NAT gateways translate IPv4 (and NAT64); the part the NAT's own
+                        // subnet cannot send to an IGW goes nowhere. A NAT whose subnet is not
+                        // in the model is given the benefit of the doubt.
+                        match nat_reach.get(id.as_str()) {
+                            Some(reach) => vec![
+                                (Hop::NatGateway, addrs.intersection(reach)),
+                                (Hop::Blackhole, addrs.difference(reach)),
+                            ],
+                            None => vec![(Hop::NatGateway, addrs.clone())],
+                        }
+                    }
+                    Some(nat) if nat_usable(nat) => vec![(Hop::LeavesVpc, addrs.clone())],
+                    _ => vec![(Hop::Blackhole, addrs.clone())],
+                },
+                RouteTarget::Instance(id) | RouteTarget::NetworkInterface(id) => {
+                    // With the check on, the instance drops traffic not addressed to it.
+                    if forwarding.get(id.as_str()) == Some(&false) {
+                        vec![(Hop::Blackhole, addrs.clone())]
+                    } else {
+                        vec![(Hop::NatInstance, addrs.clone())]
+                    }
+                }
+                RouteTarget::VpcEndpoint(_) => vec![(Hop::Inspection, addrs.clone())],
+                RouteTarget::Local => vec![(Hop::NoRoute, addrs.clone())],
+                _ => vec![(Hop::LeavesVpc, addrs.clone())],
+            }
+        };
         let mut forwarders = std::collections::HashSet::new();
+        for table in &inventory.route_tables {
+            for route in &table.routes {
+                if let RouteTarget::Instance(id) | RouteTarget::NetworkInterface(id) = &route.target
+                    && route.state == RouteState::Active
+                    && route_dest_net(&route.destination).is_some()
+                    && forwarding.get(id.as_str()) != Some(&false)
+                {
+                    forwarders.insert(id.as_str());
+                }
+            }
+        }
         let mut subnets = HashMap::new();
         for subnet in &inventory.subnets {
             let (table, explicit) = tables
@@ -349,65 +535,67 @@ impl<'a> Network<'a> {
                     }
                 }
                 for (index, addrs) in split {
-                    let route = index.and_then(|i| table.routes.get(i));
-                    let Some(route) = route else {
+                    let Some(route) = index.and_then(|i| table.routes.get(i)) else {
                         parts.push(RoutedPart {
                             hop: Hop::NoRoute,
                             route_index: None,
                             destination: None,
                             target: None,
                             addrs: addrs.clone(),
+                            onward: None,
                         });
                         continue;
                     };
-                    let mut push = |hop: Hop, addrs: AddrSet| {
-                        if !addrs.is_empty() {
-                            parts.push(RoutedPart {
-                                hop,
-                                route_index: *index,
-                                destination: Some(route.destination.to_string()),
-                                target: Some(route.target.id().to_owned()),
-                                addrs,
-                            });
+                    for (hop, addrs) in judge(route, addrs) {
+                        if addrs.is_empty() {
+                            continue;
                         }
-                    };
-                    if route.state == RouteState::Blackhole {
-                        push(Hop::Blackhole, addrs.clone());
-                        continue;
-                    }
-                    match &route.target {
-                        RouteTarget::InternetGateway(id) => {
-                            // An IGW missing from a collected list is still an IGW route; only
-                            // a blackhole state says it is gone.
-                            let _ = igws.contains(id.as_str());
-                            push(Hop::InternetGateway, addrs.clone());
-                        }
-                        RouteTarget::EgressOnlyInternetGateway(_) => {
-                            push(Hop::EgressOnlyIgw, addrs.clone())
-                        }
-                        RouteTarget::NatGateway(id) => match nats.get(id.as_str()) {
-                            Some(nat) if nat_usable(nat) && nat.is_public() => {
-                                // NAT gateways translate IPv4 (and NAT64); the part the NAT's
-                                // own subnet cannot send to an IGW goes nowhere. A NAT whose
-                                // subnet is not in the model is given the benefit of the doubt.
-                                match nat_reach.get(id.as_str()) {
-                                    Some(reach) if raw.contains_key(nat.subnet_id.as_str()) => {
-                                        push(Hop::NatGateway, addrs.intersection(reach));
-                                        push(Hop::Blackhole, addrs.difference(reach));
-                                    }
-                                    _ => push(Hop::NatGateway, addrs.clone()),
-                                }
+                        let part = |addrs: AddrSet, onward: Option<Onward>| RoutedPart {
+                            hop,
+                            route_index: *index,
+                            destination: Some(route.destination.to_string()),
+                            target: Some(route.target.id().to_owned()),
+                            addrs,
+                            onward,
+                        };
+                        // An inspection hop continues through the endpoint subnet's table.
+                        let onward_subnet = match (&route.target, hop) {
+                            (RouteTarget::VpcEndpoint(id), Hop::Inspection) => endpoint_subnet(id)
+                                .filter(|s| *s != subnet.id.as_str())
+                                .and_then(|s| Some((s, table_of(s)?, raw.get(s)?))),
+                            _ => None,
+                        };
+                        let Some((onward_id, onward_table, onward_split)) = onward_subnet else {
+                            parts.push(part(addrs, None));
+                            continue;
+                        };
+                        for (j, sub) in onward_split {
+                            let sub = sub.intersection(&addrs);
+                            if sub.is_empty() {
+                                continue;
                             }
-                            Some(nat) if nat_usable(nat) => push(Hop::LeavesVpc, addrs.clone()),
-                            _ => push(Hop::Blackhole, addrs.clone()),
-                        },
-                        RouteTarget::Instance(id) | RouteTarget::NetworkInterface(id) => {
-                            forwarders.insert(id.as_str());
-                            push(Hop::NatInstance, addrs.clone());
+                            let onward_route = j.and_then(|j| onward_table.routes.get(j));
+                            let judged = match onward_route {
+                                Some(r) => judge(r, &sub),
+                                None => vec![(Hop::NoRoute, sub)],
+                            };
+                            for (onward_hop, a) in judged {
+                                if a.is_empty() {
+                                    continue;
+                                }
+                                parts.push(part(
+                                    a,
+                                    Some(Onward {
+                                        endpoint_subnet_id: onward_id.to_owned(),
+                                        route_table_id: onward_table.id.clone(),
+                                        destination: onward_route
+                                            .map(|r| r.destination.to_string()),
+                                        target: onward_route.map(|r| r.target.id().to_owned()),
+                                        hop: onward_hop,
+                                    }),
+                                ));
+                            }
                         }
-                        RouteTarget::VpcEndpoint(_) => push(Hop::Inspection, addrs.clone()),
-                        RouteTarget::Local => push(Hop::NoRoute, addrs.clone()),
-                        _ => push(Hop::LeavesVpc, addrs.clone()),
                     }
                 }
             }
@@ -424,7 +612,7 @@ impl<'a> Network<'a> {
                             !p.addrs.v4().is_empty()
                         }
                     })
-                    .map(|p| Egress::of(p.hop))
+                    .map(RoutedPart::egress)
                     .min()
                     .unwrap_or(Egress::None)
             };
@@ -458,7 +646,48 @@ impl<'a> Network<'a> {
                 forwarders.insert(eni.id.as_str());
             }
         }
-        Network {
+        // Edge route tables: associated with an internet gateway (ingress routing).
+        let mut edge_tables: HashMap<&str, &RouteTable> = HashMap::new();
+        for table in &inventory.route_tables {
+            for a in &table.associations {
+                if let Some(gw) = a.gateway_id.as_deref() {
+                    edge_tables.insert(gw, table);
+                }
+            }
+        }
+        let mut igw_of_vpc: HashMap<&str, &str> = HashMap::new();
+        for igw in &inventory.internet_gateways {
+            for vpc in &igw.attached_vpc_ids {
+                igw_of_vpc.insert(vpc.as_str(), igw.id.as_str());
+            }
+        }
+        let mut eips_by_eni: HashMap<&str, Vec<&crate::model::ElasticIp>> = HashMap::new();
+        for eip in &inventory.elastic_ips {
+            if let Some(eni) = eip.network_interface_id.as_deref() {
+                eips_by_eni.entry(eni).or_default().push(eip);
+            }
+        }
+        let mut enis_by_instance: HashMap<&str, Vec<&crate::model::NetworkInterface>> =
+            HashMap::new();
+        let mut eni_by_address: HashMap<&str, &crate::model::NetworkInterface> = HashMap::new();
+        for eni in &inventory.network_interfaces {
+            let instance = eni.instance_id.as_deref().or(eni
+                .attachment
+                .as_ref()
+                .and_then(|a| a.instance_id.as_deref()));
+            if let Some(instance) = instance {
+                enis_by_instance.entry(instance).or_default().push(eni);
+            }
+            for address in eni
+                .private_ip
+                .iter()
+                .chain(eni.private_ips.iter().map(|p| &p.address))
+                .chain(eni.ipv6_addresses.iter())
+            {
+                eni_by_address.entry(address.as_str()).or_insert(eni);
+            }
+        }
+        let mut network = Network {
             inventory,
             subnets,
             vpc_cidrs,
@@ -469,8 +698,18 @@ impl<'a> Network<'a> {
                 .map(|g| (g.id.as_str(), g))
                 .collect(),
             forwarders,
+            edge_tables,
+            igw_of_vpc,
+            endpoints,
+            eips_by_eni,
+            enis_by_instance,
+            eni_by_address,
             thresholds: net::Thresholds::default(),
-        }
+            through_load_balancers: HashMap::new(),
+            load_balancer_fronts: HashMap::new(),
+        };
+        network.build_load_balancer_paths();
+        network
     }
 
     pub fn subnet(&self, id: &str) -> Option<&SubnetReach<'a>> {

@@ -4,16 +4,24 @@ use serde_json::json;
 
 use super::{Cause, Violation, world_open};
 use crate::analysis::ScopeFacts;
-use crate::model::{SecurityGroup, SecurityGroupRule};
+use crate::model::SecurityGroup;
+use crate::net::{PortSet, Protocol};
 use crate::snapshot::Dataset;
-use crate::{net, reach};
 
 pub(super) const REQUIRES: &[Dataset] = &world_open::REQUIRES;
+
+/// Read to follow the network further; without them the rule runs on the rest.
+pub(super) const ALSO_READS: &[Dataset] = super::FOLLOWS_PATHS;
 
 pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
     let mut out = Vec::new();
     for group in &facts.inventory.security_groups {
-        for rule in group.ingress.iter().filter(|r| r.peer.is_world()) {
+        for (index, rule) in group
+            .ingress
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.peer.is_world())
+        {
             if world_open::admits_all(rule) {
                 continue; // SG002 reports it
             }
@@ -27,6 +35,13 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
                 continue;
             };
             let (severity, exposure) = world_open::exposure(facts, group);
+            let path = world_open::group_path(
+                facts,
+                group,
+                Protocol::Tcp,
+                &PortSet::single(port),
+                &[index],
+            );
             let mut violation = Violation::new(
                 facts.security_group_resource(group),
                 format!(
@@ -36,7 +51,10 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
                     rule.peer
                 ),
             )
-            .evidence(json!({ "rule": rule, "port": port, "carried_by": world_open::carriers(facts, group) }))
+            .evidence(world_open::with_path(
+                json!({ "rule": rule, "port": port, "carried_by": world_open::carriers(facts, group) }),
+                path,
+            ))
             .remediation(format!(
                 "Revoke the {} rule on {} and reach instances through SSM Session Manager or a \
                  bastion whose security group is referenced instead.",
@@ -59,40 +77,40 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
 fn union_findings(facts: &ScopeFacts<'_>, group: &SecurityGroup) -> Vec<Violation> {
     let mut out = Vec::new();
     for &port in &facts.settings.admin_ports {
-        let rules: Vec<&SecurityGroupRule> = group
-            .ingress
-            .iter()
-            .filter(|r| r.peer.is_cidr() && !world_open::admits_all(r) && r.admits_tcp_port(port))
-            .collect();
-        if rules.is_empty() || rules.iter().any(|r| r.peer.is_world()) {
-            continue; // none, or already reported rule by rule above
-        }
-        let owned: Vec<SecurityGroupRule> = rules.iter().map(|r| (*r).clone()).collect();
-        let sources =
-            reach::admitted_sources(&owned, net::Protocol::Tcp, &net::PortSet::single(port));
-        let exposure = facts.network.exposure(&sources, group.vpc_id.as_deref());
-        if exposure.rank() < 2 {
+        let Some((rules, exposure)) = world_open::admin_union(facts, group, port) else {
             continue; // Some or None: SG004 judges partial ranges
-        }
+        };
         let (severity, carried) = world_open::exposure(facts, group);
-        let peers: Vec<String> = rules.iter().map(|r| r.peer.to_string()).collect();
+        let peers: Vec<String> = rules.iter().map(|(_, r)| r.peer.to_string()).collect();
+        let indices: Vec<usize> = rules.iter().map(|(i, _)| *i).collect();
+        let path = world_open::group_path(
+            facts,
+            group,
+            Protocol::Tcp,
+            &PortSet::single(port),
+            &indices,
+        );
         let mut violation = Violation::new(
             facts.security_group_resource(group),
             format!(
-                "{} admits tcp/{port} (admin port) from {} through {} rules ({}){carried}",
+                "{} admits tcp/{port} (admin port) from {} through {} {} ({}){carried}",
                 group.id,
                 exposure.describe(),
                 rules.len(),
+                if rules.len() == 1 { "rule" } else { "rules" },
                 peers.join(", ")
             ),
         )
-        .evidence(json!({
-            "rules": rules,
-            "port": port,
-            "admitted": exposure.admitted().map(|a| a.describe()),
-            "exposure": if exposure.is_world() { "world" } else { "large" },
-            "carried_by": world_open::carriers(facts, group),
-        }))
+        .evidence(world_open::with_path(
+            json!({
+                "rules": rules.iter().map(|(_, r)| r).collect::<Vec<_>>(),
+                "port": port,
+                "admitted": exposure.admitted().map(|a| a.describe()),
+                "exposure": if exposure.is_world() { "world" } else { "large" },
+                "carried_by": world_open::carriers(facts, group),
+            }),
+            path,
+        ))
         .remediation(format!(
             "Revoke the rules admitting tcp/{port} on {} from public ranges and reach instances \
              through SSM Session Manager or a bastion whose security group is referenced instead.",

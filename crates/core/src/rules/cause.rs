@@ -14,6 +14,7 @@ use ipnet::IpNet;
 
 use crate::analysis::Tier;
 use crate::model::{RouteDestination, SecurityGroupPeer, SecurityGroupRule};
+use crate::net::{PortSet, Protocol};
 
 /// The cause of a violation: ordered `key = value` pairs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,10 +39,26 @@ impl Cause {
     /// `direction=ingress`, `peer=union`, `ports=tcp/PORT`: several inbound rules of one
     /// security group that together admit (nearly) the whole internet on one TCP port.
     pub fn sg_union_tcp(port: u16) -> Cause {
+        Cause::sg_union(Protocol::Tcp, &PortSet::single(port))
+    }
+
+    /// `direction=ingress`, `peer=union`, `ports`: several inbound rules of one security group
+    /// that together admit (nearly) the whole internet on `ports` of `protocol`: `tcp/8080`,
+    /// `udp/0-65535`, `tcp/0-21,23-65535`, or `all traffic` for protocol `-1`.
+    pub fn sg_union(protocol: Protocol, ports: &PortSet) -> Cause {
         Cause::default()
             .key("direction", "ingress")
             .key("peer", "union")
-            .key("ports", format!("tcp/{port}"))
+            .key("ports", flow(protocol, ports))
+    }
+
+    /// `peer=union`, `ports=tcp/PORT`, `port`: several security group rules that together
+    /// admit (nearly) the whole internet on one (database) port.
+    pub fn sg_union_port(port: u16) -> Cause {
+        Cause::default()
+            .key("peer", "union")
+            .key("ports", flow(Protocol::Tcp, &PortSet::single(port)))
+            .key("port", port.to_string())
     }
 
     /// `peer`, `ports`, `port`: one security group rule admitting one (database) port.
@@ -52,12 +69,35 @@ impl Cause {
             .key("port", port.to_string())
     }
 
+    /// `listener=PROTOCOL/PORT`: one listener of a load balancer.
+    pub fn listener(protocol: &str, port: u16) -> Cause {
+        Cause::default().key(
+            "listener",
+            format!("{}/{port}", protocol.to_ascii_lowercase()),
+        )
+    }
+
     /// `direction=ingress`, `rule_number`, `source`: one inbound network ACL entry.
     pub fn nacl_ingress(rule_number: i32, source: IpNet) -> Cause {
         Cause::default()
             .key("direction", "ingress")
             .key("rule_number", rule_number.to_string())
             .key("source", source.to_string())
+    }
+
+    /// `direction=ingress`, `rule_number=union`, `source=tcp/PORTS`: several inbound network
+    /// ACL entries that together allow (nearly) the whole internet on admin ports.
+    pub fn nacl_union_tcp(ports: &[u16]) -> Cause {
+        Cause::default()
+            .key("direction", "ingress")
+            .key("rule_number", "union")
+            .key(
+                "source",
+                flow(
+                    Protocol::Tcp,
+                    &PortSet::from_ranges(ports.iter().map(|&p| (p, p))),
+                ),
+            )
     }
 
     /// `destination`: one route of the resource's route table.
@@ -149,6 +189,26 @@ fn ports(rule: &SecurityGroupRule) -> String {
     }
 }
 
+/// A protocol and a port set: `tcp/22`, `tcp/8000-8080`, `tcp/0-21,23-65535`, `all traffic`.
+/// Frozen, like [`ports`].
+fn flow(protocol: Protocol, ports: &PortSet) -> String {
+    if protocol == Protocol::All {
+        return "all traffic".to_owned();
+    }
+    let ranges: Vec<String> = ports
+        .ranges()
+        .iter()
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect();
+    format!("{}/{}", protocol.aws_name(), ranges.join(","))
+}
+
 /// A route destination: a CIDR in canonical notation or a prefix list id.
 fn route_destination(destination: &RouteDestination) -> String {
     match destination {
@@ -161,12 +221,12 @@ fn route_destination(destination: &RouteDestination) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{PortRange, Protocol};
+    use crate::model::{PortRange, Protocol as RuleProtocol};
 
     fn rule(protocol: &str, ports: Option<(i32, i32)>, peer: &str) -> SecurityGroupRule {
         SecurityGroupRule {
             id: None,
-            protocol: Protocol(protocol.to_owned()),
+            protocol: RuleProtocol(protocol.to_owned()),
             ports: ports.map(|(from, to)| PortRange { from, to }),
             peer: SecurityGroupPeer::Ipv4(peer.parse().expect("cidr")),
             description: None,
@@ -189,6 +249,20 @@ mod tests {
         assert_eq!(
             Cause::sg_port(&range, 5432).encoded(),
             "10.0.0.0/8:udp/0-65535:5432"
+        );
+        assert_eq!(Cause::sg_union_tcp(22).encoded(), "ingress:union:tcp/22");
+        assert_eq!(
+            Cause::sg_union(Protocol::Tcp, &PortSet::range(0, 65535)).encoded(),
+            "ingress:union:tcp/0-65535"
+        );
+        assert_eq!(
+            Cause::sg_union(Protocol::All, &PortSet::all()).encoded(),
+            "ingress:union:all traffic"
+        );
+        assert_eq!(Cause::sg_union_port(5432).encoded(), "union:tcp/5432:5432");
+        assert_eq!(
+            Cause::nacl_union_tcp(&[22, 3389]).encoded(),
+            "ingress:union:tcp/22,3389"
         );
         assert_eq!(Cause::tier(Tier::Private).encoded(), "private");
         assert_eq!(Cause::environments(&["dev", "prod"]).encoded(), "dev,prod");

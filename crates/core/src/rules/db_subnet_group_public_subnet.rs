@@ -12,6 +12,9 @@ pub(super) const REQUIRES: &[Dataset] = &[
     Dataset::RouteTables,
 ];
 
+/// Read to follow the network further; without them the rule runs on the rest.
+pub(super) const ALSO_READS: &[Dataset] = super::FOLLOWS_ROUTES;
+
 pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
     let mut out = Vec::new();
     for group in &facts.inventory.db_subnet_groups {

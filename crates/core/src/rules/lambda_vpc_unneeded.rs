@@ -20,6 +20,9 @@ pub(super) const REQUIRES: &[Dataset] = &[
     Dataset::DbSubnetGroups,
 ];
 
+/// Read to follow the network further; without them the rule runs on the rest.
+pub(super) const ALSO_READS: &[Dataset] = super::FOLLOWS_ROUTES;
+
 const LOOKED_FOR: &str = "no database, EC2 instance, load balancer, VPC endpoint, task or \
                           service interface, no route to a peered, transit or on-premises \
                           network, no RDS endpoint in its environment";

@@ -9,6 +9,9 @@ use crate::snapshot::Dataset;
 
 pub(super) const REQUIRES: &[Dataset] = &[Dataset::Vpcs, Dataset::RouteTables, Dataset::Subnets];
 
+/// Read to follow the network further; without them the rule runs on the rest.
+pub(super) const ALSO_READS: &[Dataset] = super::FOLLOWS_ROUTES;
+
 pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
     let mut out = Vec::new();
     for table in facts.inventory.route_tables.iter().filter(|t| t.is_main()) {

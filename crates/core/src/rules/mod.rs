@@ -30,6 +30,7 @@ mod nat_gateway_cross_az;
 mod nat_gateway_without_igw_route;
 mod origin_not_edge_only;
 mod private_named_subnet_is_public;
+mod private_subnet_without_egress;
 mod production_db_single_az;
 mod tier_single_az;
 mod vpc_flow_logs_disabled;
@@ -103,14 +104,36 @@ pub struct Rule {
     pub doc: RuleDoc,
     /// The datasets the check reads: if any could not be collected, the rule is not evaluated.
     pub requires: &'static [Dataset],
+    /// Datasets the check also reads to follow the network further (routes to inspection
+    /// endpoints, Elastic IPs, load balancers): without them it still runs on the rest, and
+    /// the scan lists it as partly evaluated (`not_evaluated`, naming what was missing).
+    pub also_reads: &'static [Dataset],
     pub check: Check,
 }
+
+/// What a rule that classifies subnets also reads: a route to a Gateway Load Balancer or
+/// firewall endpoint continues through the endpoint's subnet.
+pub(super) const FOLLOWS_ROUTES: &[Dataset] = &[Dataset::VpcEndpoints];
+
+/// What a rule that follows internet paths into resources also reads: inspection endpoints,
+/// Elastic IPs, and the paths through load balancers.
+pub(super) const FOLLOWS_PATHS: &[Dataset] = &[
+    Dataset::VpcEndpoints,
+    Dataset::ElasticIps,
+    Dataset::LoadBalancers,
+    Dataset::Listeners,
+    Dataset::TargetGroups,
+    Dataset::TargetHealth,
+    Dataset::TargetGroupAttributes,
+    Dataset::ClassicLoadBalancers,
+];
 
 /// The source of each rule: id, doc file and code.
 struct RuleSource {
     id: &'static str,
     doc: &'static str,
     requires: &'static [Dataset],
+    also_reads: &'static [Dataset],
     check: Check,
 }
 
@@ -120,6 +143,16 @@ macro_rules! rule {
             id: $id,
             doc: include_str!(concat!("../../../../rules/", $id, ".md")),
             requires: $module::REQUIRES,
+            also_reads: &[],
+            check: $module::check,
+        }
+    };
+    ($id:literal, $module:ident, also_reads) => {
+        RuleSource {
+            id: $id,
+            doc: include_str!(concat!("../../../../rules/", $id, ".md")),
+            requires: $module::REQUIRES,
+            also_reads: $module::ALSO_READS,
             check: $module::check,
         }
     };
@@ -128,30 +161,31 @@ macro_rules! rule {
 const SOURCES: &[RuleSource] = &[
     rule!("ENV001", vpc_mixed_environments),
     rule!("ENV002", workload_in_default_vpc),
-    rule!("AZ001", tier_single_az),
+    rule!("AZ001", tier_single_az, also_reads),
     rule!("AZ002", db_subnet_group_single_az),
     rule!("AZ003", production_db_single_az),
     rule!("AZ004", lambda_single_az),
-    rule!("AZ005", nat_gateway_cross_az),
-    rule!("TIER001", private_named_subnet_is_public),
-    rule!("TIER002", backend_public_ip_in_public_subnet),
-    rule!("DB001", db_publicly_accessible),
-    rule!("DB002", db_subnet_group_public_subnet),
-    rule!("DB003", db_port_open_to_cidr),
-    rule!("NAT001", nat_gateway_without_igw_route),
+    rule!("AZ005", nat_gateway_cross_az, also_reads),
+    rule!("TIER001", private_named_subnet_is_public, also_reads),
+    rule!("TIER002", backend_public_ip_in_public_subnet, also_reads),
+    rule!("DB001", db_publicly_accessible, also_reads),
+    rule!("DB002", db_subnet_group_public_subnet, also_reads),
+    rule!("DB003", db_port_open_to_cidr, also_reads),
+    rule!("NAT001", nat_gateway_without_igw_route, also_reads),
     rule!("NAT002", blackhole_route),
-    rule!("NAT003", main_route_table_to_igw),
-    rule!("SG001", admin_port_open_to_world),
-    rule!("SG002", all_traffic_open_to_world),
+    rule!("NAT003", main_route_table_to_igw, also_reads),
+    rule!("NAT004", private_subnet_without_egress),
+    rule!("SG001", admin_port_open_to_world, also_reads),
+    rule!("SG002", all_traffic_open_to_world, also_reads),
     rule!("SG003", default_sg_has_rules),
-    rule!("SG004", backend_port_from_cidr),
+    rule!("SG004", backend_port_from_cidr, also_reads),
     rule!("SG005", db_sg_vpc_mismatch),
-    rule!("NACL001", nacl_admin_port_open_to_world),
-    rule!("LAM001", lambda_public_subnets_only),
+    rule!("NACL001", nacl_admin_port_open_to_world, also_reads),
+    rule!("LAM001", lambda_public_subnets_only, also_reads),
     rule!("LAM002", lambda_rds_without_vpc),
     rule!("LAM003", lambda_env_secret),
-    rule!("LAM004", lambda_vpc_unneeded),
-    rule!("EDGE001", origin_not_edge_only),
+    rule!("LAM004", lambda_vpc_unneeded, also_reads),
+    rule!("EDGE001", origin_not_edge_only, also_reads),
     rule!("OBS001", vpc_flow_logs_disabled),
     rule!("OBS002", api_stage_without_logging),
     rule!("OBS003", api_stage_without_throttling),
@@ -177,6 +211,7 @@ pub fn all() -> &'static [Rule] {
                     meta,
                     doc,
                     requires: source.requires,
+                    also_reads: source.also_reads,
                     check: source.check,
                 }
             })
@@ -227,45 +262,56 @@ pub fn evaluate_selected(
         ..Evaluation::default()
     };
     let failed = snapshot.coverage.missing();
-    for scope in &snapshot.scopes {
-        let facts = ScopeFacts::build(scope, settings);
+    // Shared VPCs are judged once, in their owner's scope when it is in the snapshot.
+    let scopes = crate::shared_vpc::plan(snapshot, settings);
+    for scope in &scopes {
+        let facts = ScopeFacts::build(&scope.inventory, settings).with_owners(&scope.owners);
         for rule in &enabled {
-            let missing: Vec<String> = rule
-                .requires
-                .iter()
-                .filter(|d| failed.is_missing(**d, &scope.account, &scope.region))
-                .flat_map(|d| {
-                    // A template's unknown values name themselves; a failed call its action.
-                    let unknown = snapshot
-                        .coverage
-                        .unknown_in(*d, &scope.account, &scope.region);
-                    if unknown.is_empty() {
-                        vec![d.iam_action()]
-                    } else {
-                        unknown
-                    }
-                })
-                .collect();
+            let missing = scope.missing(rule.requires, &failed, snapshot);
+            // What only a shared VPC's owner could tell (its owner not in the scan).
+            let gaps = scope.gaps(&rule.meta.id);
+            let not_evaluated = |missing: Vec<String>| NotEvaluated {
+                rule_id: rule.meta.id.clone(),
+                account: scope.account().to_owned(),
+                region: scope.region().to_owned(),
+                missing,
+            };
             if !missing.is_empty() {
-                evaluation.not_evaluated.push(NotEvaluated {
-                    rule_id: rule.meta.id.clone(),
-                    account: scope.account.clone(),
-                    region: scope.region.clone(),
-                    missing,
-                });
+                evaluation
+                    .not_evaluated
+                    .push(not_evaluated([missing, gaps].concat()));
                 continue;
             }
+            // Datasets read to follow the network further: the rule runs on the rest.
+            let partly: Vec<String> = scope
+                .missing(rule.also_reads, &failed, snapshot)
+                .into_iter()
+                .map(|m| format!("{m} (partly evaluated without it)"))
+                .collect();
             let severity = selection.severity_of(&rule.meta.id);
             for violation in (rule.check)(&facts) {
+                if scope.withheld(&rule.meta.id, &violation.resource.id) {
+                    continue;
+                }
                 let mut finding = finding(rule, violation);
                 if let Some(severity) = severity {
                     finding.severity = severity;
                 }
                 evaluation.findings.push(finding);
             }
+            if !gaps.is_empty() || !partly.is_empty() {
+                evaluation
+                    .not_evaluated
+                    .push(not_evaluated([partly, gaps].concat()));
+            }
         }
     }
     sort_findings(&mut evaluation.findings);
+    // A shared VPC's network seen by several participants (its owner not in the scan) is
+    // judged from each side alike: one finding per fingerprint.
+    evaluation
+        .findings
+        .dedup_by(|a, b| a.rule_id == b.rule_id && a.fingerprint == b.fingerprint);
     evaluation
 }
 

@@ -9,6 +9,9 @@ use crate::snapshot::Dataset;
 pub(super) const REQUIRES: &[Dataset] =
     &[Dataset::NatGateways, Dataset::Subnets, Dataset::RouteTables];
 
+/// A route to an inspection endpoint continues through the endpoint's subnet.
+pub(super) const ALSO_READS: &[Dataset] = super::FOLLOWS_ROUTES;
+
 pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
     let mut out = Vec::new();
     for nat in facts
@@ -27,11 +30,11 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
         };
         // A NAT gateway translates IPv4: it works for the IPv4 internet its own subnet routes to
         // an IGW, by longest-prefix match (0.0.0.0/1 + 128.0.0.0/1 count like 0.0.0.0/0).
-        let ipv4_to_igw = facts
-            .network
-            .subnet(&nat.subnet_id)
-            .is_some_and(|s| !s.to_igw().v4().is_empty());
-        if ipv4_to_igw || matches!(class, SubnetClass::Unknown) {
+        let reach = facts.network.subnet(&nat.subnet_id);
+        let ipv4_to_igw = reach.is_some_and(|s| !s.to_igw().v4().is_empty());
+        // Through an inspection endpoint whose onward path is unknown: not evaluated.
+        let unknown = reach.is_some_and(|s| s.egress_v4 == crate::reach::Egress::Unknown);
+        if ipv4_to_igw || unknown || matches!(class, SubnetClass::Unknown) {
             continue;
         }
         out.push(

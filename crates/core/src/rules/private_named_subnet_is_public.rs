@@ -9,6 +9,9 @@ use crate::snapshot::Dataset;
 
 pub(super) const REQUIRES: &[Dataset] = &[Dataset::Subnets, Dataset::RouteTables];
 
+/// Read to follow the network further; without them the rule runs on the rest.
+pub(super) const ALSO_READS: &[Dataset] = super::FOLLOWS_ROUTES;
+
 /// Words in a subnet name that claim it is not public.
 const PRIVATE_WORDS: &[&str] = &[
     "private", "priv", "prv", "internal", "isolated", "db", "database", "rds",

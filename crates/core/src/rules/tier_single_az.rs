@@ -22,6 +22,9 @@ pub(super) const REQUIRES: &[Dataset] = &[
     Dataset::NatGateways,
 ];
 
+/// Read to follow the network further; without them the rule runs on the rest.
+pub(super) const ALSO_READS: &[Dataset] = super::FOLLOWS_ROUTES;
+
 pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
     let mut out = Vec::new();
     let mut vpc_ids: Vec<&str> = facts.vpcs_with_workloads.iter().copied().collect();

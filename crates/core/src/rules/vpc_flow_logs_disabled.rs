@@ -1,4 +1,9 @@
 //! OBS001: a VPC that hosts workloads records no flow logs.
+//!
+//! A shared VPC is judged in its owner's scope, with the participants' workloads joined in
+//! when they are in the scan; a participant alone cannot describe the owner's flow logs, so
+//! the engine withholds this rule's finding on it there and lists the gap
+//! (see [`crate::shared_vpc`]).
 
 use std::collections::{BTreeSet, HashMap};
 

@@ -74,9 +74,14 @@ pub fn render_grouped(diagram: &VpcDiagram, group_above: usize) -> String {
     }
     out.push_str("  }\n");
     for gateway in &diagram.gateways {
+        let shape = if gateway.kind == NodeKind::Internet {
+            "doublecircle"
+        } else {
+            "ellipse"
+        };
         let _ = writeln!(
             out,
-            "  {} [label={}, shape=ellipse{}];",
+            "  {} [label={}, shape={shape}{}];",
             gateway.id,
             quote(&gateway.lines()),
             node_style(&gateway.flags)
@@ -91,8 +96,11 @@ pub fn render_grouped(diagram: &VpcDiagram, group_above: usize) -> String {
     for (upper, lower) in tier_ids.iter().zip(tier_ids.iter().skip(1)) {
         let _ = writeln!(out, "  {upper} -> {lower} [style=invis];");
     }
-    for edge in &diagram.edges {
-        let mut attributes = vec![format!("label={}", quote(&[edge.label()]))];
+    for edge in diagram.drawn_edges(group_above) {
+        let mut attributes = Vec::new();
+        if !edge.labels.is_empty() {
+            attributes.push(format!("label={}", quote(&[edge.label()])));
+        }
         if tier_ids.contains(&edge.from) {
             attributes.push(format!("ltail=cluster_{}", edge.from));
         }
@@ -105,6 +113,12 @@ pub fn render_grouped(diagram: &VpcDiagram, group_above: usize) -> String {
             // Rows come from the route edges and tier order; a group edge pointing up a
             // row must not fight them (Graphviz loses such edges).
             attributes.push("constraint=false".to_owned());
+        }
+        if let EdgeKind::Exposure(level) = edge.kind {
+            let colour = level.colour();
+            attributes.push(format!("color=\"{colour}\""));
+            attributes.push(format!("fontcolor=\"{colour}\""));
+            attributes.push("penwidth=2".to_owned());
         }
         let _ = writeln!(
             out,
@@ -126,7 +140,7 @@ fn shape(member: &Member<'_>) -> &'static str {
     match kind {
         NodeKind::Database => ", shape=cylinder",
         NodeKind::Function => ", shape=parallelogram",
-        NodeKind::LoadBalancer => ", shape=hexagon",
+        kind if kind.is_load_balancer() => ", shape=hexagon",
         _ => "",
     }
 }

@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use super::{
-    EdgeKind, Flags, GROUP_ABOVE, MAX_LINE, MERMAID_MAX_TEXT, Member, NodeKind, TierRow,
+    EdgeKind, Exposure, Flags, GROUP_ABOVE, MAX_LINE, MERMAID_MAX_TEXT, Member, NodeKind, TierRow,
     VpcDiagram, clean_text,
 };
 use crate::finding::Severity;
@@ -100,22 +100,52 @@ pub fn render(diagram: &VpcDiagram, group_above: usize) -> String {
     out.push_str("  end\n");
     for gateway in &diagram.gateways {
         note(&gateway.id, &gateway.flags);
-        let _ = writeln!(out, "  {}([{}])", gateway.id, label(&gateway.lines()));
+        if gateway.kind == NodeKind::Internet {
+            let _ = writeln!(out, "  {}(({}))", gateway.id, label(&gateway.lines()));
+        } else {
+            let _ = writeln!(out, "  {}([{}])", gateway.id, label(&gateway.lines()));
+        }
     }
-    for edge in &diagram.edges {
+    // Links are numbered in the order they are written; exposure links are coloured by
+    // their index (`linkStyle`).
+    let mut exposed: Vec<(usize, Exposure)> = Vec::new();
+    for (n, edge) in diagram.drawn_edges(group_above).iter().enumerate() {
         let arrow = match edge.kind {
             EdgeKind::Route => "-->",
             EdgeKind::SecurityGroup => "-.->",
+            EdgeKind::Exposure(level) => {
+                exposed.push((n, level));
+                "==>"
+            }
         };
-        let _ = writeln!(
-            out,
-            "  {} {arrow}|{}| {}",
-            edge.from,
-            label(&[edge.label()]),
-            edge.to
-        );
+        if edge.labels.is_empty() {
+            let _ = writeln!(out, "  {} {arrow} {}", edge.from, edge.to);
+        } else {
+            let _ = writeln!(
+                out,
+                "  {} {arrow}|{}| {}",
+                edge.from,
+                label(&[edge.label()]),
+                edge.to
+            );
+        }
     }
     write_classes(&mut out, &flagged);
+    for level in [Exposure::World, Exposure::Large, Exposure::Some] {
+        let links: Vec<String> = exposed
+            .iter()
+            .filter(|(_, l)| *l == level)
+            .map(|(n, _)| n.to_string())
+            .collect();
+        if !links.is_empty() {
+            let colour = level.colour();
+            let _ = writeln!(
+                out,
+                "  linkStyle {} stroke:{colour},stroke-width:2px,color:{colour}",
+                links.join(",")
+            );
+        }
+    }
     out
 }
 
@@ -132,7 +162,7 @@ fn shape(member: &Member<'_>, lines: &[String]) -> String {
     match kind {
         NodeKind::Database => format!("[({})]", label(lines)),
         NodeKind::Function => format!("[/{}/]", label(lines)),
-        NodeKind::LoadBalancer => format!("{{{{{}}}}}", label(lines)),
+        kind if kind.is_load_balancer() => format!("{{{{{}}}}}", label(lines)),
         _ => format!("[{}]", label(lines)),
     }
 }

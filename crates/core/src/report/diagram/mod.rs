@@ -1,6 +1,9 @@
 //! Pictures of the network: one diagram per VPC with availability zones as columns, subnet
-//! tiers as rows, the gateways its routes lead to, what runs in each subnet, the
-//! security-group edges between tiers, and the findings on the resources they are about.
+//! tiers as rows, the gateways its routes lead to, what runs in each subnet (load balancers
+//! from their own records, with kind and scheme), the security-group edges between tiers, the
+//! internet paths of the reachability model ([`crate::reach`]: Internet → internet gateway →
+//! exposed resource, or → load balancer → its targets, coloured by exposure), and the
+//! findings on the resources they are about.
 //!
 //! The model is built from the same derived facts the rules use ([`ScopeFacts`]), so a subnet
 //! drawn as public is exactly the subnet the rules call public. Renderers turn it into
@@ -17,6 +20,8 @@ use crate::analysis::{ScopeFacts, SgUserKind, SubnetClass};
 use crate::config::Settings;
 use crate::finding::{Finding, Severity};
 use crate::model::{RouteTarget, SecurityGroupPeer, Subnet, Tags};
+use crate::net::{PortSet, Protocol};
+use crate::reach::{InboundPath, PathHop};
 use crate::snapshot::Snapshot;
 
 /// Mermaid's default `maxTextSize`: a longer diagram is refused with "Maximum text size in
@@ -72,6 +77,12 @@ impl TierRow {
 /// What a box in the diagram is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum NodeKind {
+    /// Load balancers, from their own records: drawn in each of their zones' subnets.
+    ApplicationLb,
+    NetworkLb,
+    ClassicLb,
+    GatewayLb,
+    /// A load balancer's interface whose load balancer is not in the inventory.
     LoadBalancer,
     NatGateway,
     Instance,
@@ -87,12 +98,22 @@ pub enum NodeKind {
     VpnGateway,
     /// Any other route target (appliance instance or interface, carrier gateway, …).
     OtherTarget,
+    /// The internet, where exposure paths start.
+    Internet,
 }
 
 impl NodeKind {
     pub fn title(self, count: usize) -> &'static str {
         let many = count != 1;
         match self {
+            NodeKind::ApplicationLb if many => "application load balancers",
+            NodeKind::ApplicationLb => "application load balancer",
+            NodeKind::NetworkLb if many => "network load balancers",
+            NodeKind::NetworkLb => "network load balancer",
+            NodeKind::ClassicLb if many => "Classic Load Balancers",
+            NodeKind::ClassicLb => "Classic Load Balancer",
+            NodeKind::GatewayLb if many => "Gateway Load Balancers",
+            NodeKind::GatewayLb => "Gateway Load Balancer",
             NodeKind::LoadBalancer if many => "load balancer interfaces",
             NodeKind::LoadBalancer => "load balancer",
             NodeKind::NatGateway if many => "NAT gateways",
@@ -115,11 +136,16 @@ impl NodeKind {
             NodeKind::Peering => "VPC peering",
             NodeKind::VpnGateway => "VPN gateway",
             NodeKind::OtherTarget => "route target",
+            NodeKind::Internet => "Internet",
         }
     }
 
     pub fn slug(self) -> &'static str {
         match self {
+            NodeKind::ApplicationLb => "alb",
+            NodeKind::NetworkLb => "nlb",
+            NodeKind::ClassicLb => "clb",
+            NodeKind::GatewayLb => "gwlb",
             NodeKind::LoadBalancer => "lb",
             NodeKind::NatGateway => "nat",
             NodeKind::Instance => "i",
@@ -134,7 +160,20 @@ impl NodeKind {
             NodeKind::Peering => "pcx",
             NodeKind::VpnGateway => "vgw",
             NodeKind::OtherTarget => "target",
+            NodeKind::Internet => "internet",
         }
+    }
+
+    /// A load balancer of any generation (drawn as a hexagon).
+    pub fn is_load_balancer(self) -> bool {
+        matches!(
+            self,
+            NodeKind::ApplicationLb
+                | NodeKind::NetworkLb
+                | NodeKind::ClassicLb
+                | NodeKind::GatewayLb
+                | NodeKind::LoadBalancer
+        )
     }
 }
 
@@ -179,13 +218,21 @@ pub struct Node {
     pub resource_id: String,
     /// The `Name` tag (or the resource's own name), when it differs from the id.
     pub name: Option<String>,
+    /// Said after the kind (a load balancer's scheme: `internet-facing`, `internal`).
+    pub detail: Option<String>,
     pub flags: Flags,
 }
 
 impl Node {
-    /// Label lines: kind, name, id, findings.
+    /// Label lines: kind (and detail), name, id, findings.
     pub fn lines(&self) -> Vec<String> {
-        let mut lines = vec![self.kind.title(1).to_owned()];
+        if self.kind == NodeKind::Internet {
+            return vec![self.kind.title(1).to_owned()];
+        }
+        let mut lines = vec![match &self.detail {
+            Some(detail) => format!("{} · {detail}", self.kind.title(1)),
+            None => self.kind.title(1).to_owned(),
+        }];
         if let Some(name) = &self.name {
             lines.push(name.clone());
         }
@@ -203,6 +250,8 @@ pub enum Member<'a> {
         id: String,
         kind: NodeKind,
         count: usize,
+        /// How many members carry each detail (load balancers' schemes).
+        details: BTreeMap<String, usize>,
         flags: Flags,
     },
 }
@@ -226,9 +275,18 @@ impl Member<'_> {
         match self {
             Member::One(node) => node.lines(),
             Member::Group {
-                kind, count, flags, ..
+                kind,
+                count,
+                details,
+                flags,
+                ..
             } => {
                 let mut lines = vec![format!("{count} × {}", kind.title(*count))];
+                if !details.is_empty() {
+                    let parts: Vec<String> =
+                        details.iter().map(|(d, n)| format!("{n} {d}")).collect();
+                    lines.push(parts.join(", "));
+                }
                 lines.extend(flags.label());
                 lines
             }
@@ -275,13 +333,18 @@ impl SubnetBox {
         for (kind, nodes) in by_kind {
             if nodes.len() > group_above {
                 let mut flags = Flags::default();
+                let mut details: BTreeMap<String, usize> = BTreeMap::new();
                 for node in &nodes {
                     flags.merge(&node.flags);
+                    if let Some(detail) = &node.detail {
+                        *details.entry(detail.clone()).or_default() += 1;
+                    }
                 }
                 members.push(Member::Group {
                     id: format!("{}_{}", self.id, kind.slug()),
                     kind,
                     count: nodes.len(),
+                    details,
                     flags,
                 });
             } else {
@@ -292,13 +355,56 @@ impl SubnetBox {
     }
 }
 
+/// How much of the internet an exposure edge admits, as the reachability model judges it
+/// ([`crate::net::Exposure`]): the edge's colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Exposure {
+    /// Some public addresses.
+    Some,
+    /// A large part of the internet (more than a /8 of IPv4 or a /32 of IPv6).
+    Large,
+    /// The whole internet of a family.
+    World,
+}
+
+impl Exposure {
+    fn of(exposure: &crate::net::Exposure) -> Option<Exposure> {
+        match exposure {
+            crate::net::Exposure::World { .. } => Some(Exposure::World),
+            crate::net::Exposure::Large { .. } => Some(Exposure::Large),
+            crate::net::Exposure::Some { .. } => Some(Exposure::Some),
+            crate::net::Exposure::None => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Exposure::World => "world",
+            Exposure::Large => "large",
+            Exposure::Some => "some",
+        }
+    }
+
+    /// Line colour: red for the world, orange for a large range, slate for the rest.
+    pub fn colour(self) -> &'static str {
+        match self {
+            Exposure::World => "#dc2626",
+            Exposure::Large => "#ea580c",
+            Exposure::Some => "#475569",
+        }
+    }
+}
+
 /// Why an edge is drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum EdgeKind {
     /// A tier's routes send traffic to a gateway.
     Route,
     /// A security group of the `to` tier admits a group carried in the `from` tier.
     SecurityGroup,
+    /// An internet path of the reachability model: Internet → internet gateway → exposed
+    /// resource, or load balancer → its targets, on these protocols and ports.
+    Exposure(Exposure),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -312,7 +418,7 @@ pub struct Edge {
 }
 
 impl Edge {
-    /// The label, at most three entries, then a count.
+    /// The label, at most three entries, then a count (empty: no label).
     pub fn label(&self) -> String {
         let mut shown: Vec<String> = self.labels.iter().take(3).cloned().collect();
         if self.labels.len() > 3 {
@@ -385,6 +491,59 @@ impl VpcDiagram {
         node_id.to_owned()
     }
 
+    /// Every node id in a subnet → the id of the box drawn for it (itself, or its group).
+    pub fn anchors(&self, group_above: usize) -> HashMap<String, String> {
+        let mut anchors = HashMap::new();
+        for subnet in &self.subnets {
+            let members = subnet.members(group_above);
+            for node in &subnet.nodes {
+                let anchor = members
+                    .iter()
+                    .find(|m| match m {
+                        Member::One(one) => one.id == node.id,
+                        Member::Group { kind, .. } => *kind == node.kind,
+                    })
+                    .map_or_else(|| node.id.clone(), |m| m.id().to_owned());
+                anchors.insert(node.id.clone(), anchor);
+            }
+        }
+        anchors
+    }
+
+    /// The edges as drawn with `group_above`: ends moved to the boxes drawn for them, and
+    /// edges that then join the same boxes in the same way merged (labels united, sorted).
+    /// This is what keeps exposure edges to a counted group of 100 instances one edge per
+    /// exposure level.
+    pub fn drawn_edges(&self, group_above: usize) -> Vec<Edge> {
+        let anchors = self.anchors(group_above);
+        let anchor = |id: &String| anchors.get(id).cloned().unwrap_or_else(|| id.clone());
+        let mut merged: Vec<(EdgeKind, String, String, BTreeSet<String>)> = Vec::new();
+        let mut index: HashMap<(EdgeKind, String, String), usize> = HashMap::new();
+        for edge in &self.edges {
+            let key = (edge.kind, anchor(&edge.from), anchor(&edge.to));
+            match index.get(&key) {
+                Some(&n) => {
+                    if let Some(entry) = merged.get_mut(n) {
+                        entry.3.extend(edge.labels.iter().cloned());
+                    }
+                }
+                None => {
+                    index.insert(key.clone(), merged.len());
+                    merged.push((key.0, key.1, key.2, edge.labels.iter().cloned().collect()));
+                }
+            }
+        }
+        merged
+            .into_iter()
+            .map(|(kind, from, to, labels)| Edge {
+                kind,
+                from,
+                to,
+                labels: labels.into_iter().collect(),
+            })
+            .collect()
+    }
+
     pub fn has_findings(&self) -> bool {
         !self.placements.is_empty()
     }
@@ -393,12 +552,6 @@ impl VpcDiagram {
     /// and its edges. Used when the whole VPC is too large to render as one diagram.
     pub fn tier_part(&self, tier: TierRow) -> VpcDiagram {
         let tier_id = self.tier_id(tier);
-        let edges: Vec<Edge> = self
-            .edges
-            .iter()
-            .filter(|e| e.from == tier_id || e.to == tier_id)
-            .cloned()
-            .collect();
         let subnets: Vec<SubnetBox> = self
             .subnets
             .iter()
@@ -411,12 +564,66 @@ impl VpcDiagram {
                 std::iter::once(s.id.as_str()).chain(s.nodes.iter().map(|n| n.id.as_str()))
             })
             .collect();
+        // The row of every node and subnet of the other tiers.
+        let row_of: HashMap<&str, String> = self
+            .subnets
+            .iter()
+            .filter(|s| s.tier != tier)
+            .flat_map(|s| {
+                let row = self.tier_id(s.tier);
+                std::iter::once((s.id.as_str(), row.clone()))
+                    .chain(s.nodes.iter().map(move |n| (n.id.as_str(), row.clone())))
+            })
+            .collect();
+        // Route and group edges of this tier, and exposure edges into or out of its nodes.
+        let mut edges: Vec<Edge> = Vec::new();
+        for edge in &self.edges {
+            match edge.kind {
+                EdgeKind::Route | EdgeKind::SecurityGroup => {
+                    if edge.from == tier_id || edge.to == tier_id {
+                        edges.push(edge.clone());
+                    }
+                }
+                EdgeKind::Exposure(_) => {
+                    if present.contains(edge.from.as_str()) || present.contains(edge.to.as_str()) {
+                        // A node of another tier is represented by its row.
+                        let end = |id: &String| row_of.get(id.as_str()).unwrap_or(id).clone();
+                        edges.push(Edge {
+                            from: end(&edge.from),
+                            to: end(&edge.to),
+                            ..edge.clone()
+                        });
+                    }
+                }
+            }
+        }
+        // The internet gateways this part's exposure edges come through, and the Internet
+        // in front of them.
+        let exposed_from: HashSet<String> = edges
+            .iter()
+            .filter(|e| matches!(e.kind, EdgeKind::Exposure(_)))
+            .map(|e| e.from.clone())
+            .collect();
+        let mut kept: HashSet<String> = edges
+            .iter()
+            .flat_map(|e| [e.from.clone(), e.to.clone()])
+            .collect();
+        for edge in &self.edges {
+            if matches!(edge.kind, EdgeKind::Exposure(_))
+                && exposed_from.contains(&edge.to)
+                && self.gateways.iter().any(|g| g.id == edge.to)
+                && !edges.contains(edge)
+            {
+                edges.push(edge.clone());
+                kept.insert(edge.from.clone());
+            }
+        }
         // An edge to another tier keeps its end: that tier is drawn as an empty row.
         let mut part = VpcDiagram {
             gateways: self
                 .gateways
                 .iter()
-                .filter(|g| edges.iter().any(|e| e.to == g.id))
+                .filter(|g| kept.contains(&g.id))
                 .cloned()
                 .collect(),
             placements: self
@@ -504,8 +711,8 @@ fn name_tag(tags: &Tags) -> Option<String> {
     tags.get("Name").filter(|n| !n.trim().is_empty()).cloned()
 }
 
-/// A resource in a subnet: kind, id and name.
-type Resident = (NodeKind, String, Option<String>);
+/// A resource in a subnet: kind, id, name and detail.
+type Resident = (NodeKind, String, Option<String>, Option<String>);
 
 fn build_vpc<'a>(
     facts: &ScopeFacts<'a>,
@@ -540,13 +747,56 @@ fn build_vpc<'a>(
 
     // Everything that runs in each subnet, as (kind, resource id, name).
     let mut residents: HashMap<&str, BTreeSet<Resident>> = HashMap::new();
-    let mut put = |subnet: &str, kind: NodeKind, id: &str, name: Option<String>| {
-        if let Some(subnet) = in_vpc.get(subnet) {
-            residents
-                .entry(subnet)
-                .or_default()
-                .insert((kind, id.to_owned(), name));
+    let mut put_detailed =
+        |subnet: &str, kind: NodeKind, id: &str, name: Option<String>, detail: Option<String>| {
+            if let Some(subnet) = in_vpc.get(subnet) {
+                residents
+                    .entry(subnet)
+                    .or_default()
+                    .insert((kind, id.to_owned(), name, detail));
+            }
+        };
+    // Other ids whose findings belong on a resource's box (a load balancer's ARN and groups).
+    let mut also_ids: HashMap<String, Vec<String>> = HashMap::new();
+    // Load balancers from their own records, in each zone's subnet, with their scheme. The
+    // interfaces of a load balancer drawn this way are not drawn again.
+    let mut drawn_lb_interfaces: HashSet<String> = HashSet::new();
+    for lb in &inventory.load_balancers {
+        let kind = match lb.kind.as_deref() {
+            Some("network") => NodeKind::NetworkLb,
+            Some("gateway") => NodeKind::GatewayLb,
+            _ => NodeKind::ApplicationLb,
+        };
+        for zone in &lb.zones {
+            if let Some(subnet) = &zone.subnet_id {
+                put_detailed(subnet, kind, &lb.name, None, lb.scheme.clone());
+            }
         }
+        if let Some((_, suffix)) = lb.arn.split_once(":loadbalancer/") {
+            drawn_lb_interfaces.insert(format!("ELB {suffix}"));
+        }
+        let ids = also_ids.entry(lb.name.clone()).or_default();
+        ids.push(lb.arn.clone());
+        ids.extend(lb.security_group_ids.iter().cloned());
+    }
+    for lb in &inventory.classic_load_balancers {
+        for subnet in &lb.subnet_ids {
+            put_detailed(
+                subnet,
+                NodeKind::ClassicLb,
+                &lb.name,
+                None,
+                lb.scheme.clone(),
+            );
+        }
+        drawn_lb_interfaces.insert(format!("ELB {}", lb.name));
+        also_ids
+            .entry(lb.name.clone())
+            .or_default()
+            .extend(lb.security_group_ids.iter().cloned());
+    }
+    let mut put = |subnet: &str, kind: NodeKind, id: &str, name: Option<String>| {
+        put_detailed(subnet, kind, id, name, None);
     };
     for nat in inventory.nat_gateways.iter().filter(|n| n.is_live()) {
         put(
@@ -579,6 +829,14 @@ fn build_vpc<'a>(
             | SgUserKind::Database => continue,
         };
         if eni.instance_id.is_some() {
+            continue;
+        }
+        if kind == NodeKind::LoadBalancer
+            && eni
+                .description
+                .as_ref()
+                .is_some_and(|d| drawn_lb_interfaces.contains(d))
+        {
             continue;
         }
         if let Some(subnet) = &eni.subnet_id {
@@ -693,10 +951,15 @@ fn build_vpc<'a>(
             place(&mut flags, &id, other);
         }
         let mut nodes = Vec::new();
-        for (kind, resource_id, name) in residents.remove(subnet.id.as_str()).unwrap_or_default() {
+        for (kind, resource_id, name, detail) in
+            residents.remove(subnet.id.as_str()).unwrap_or_default()
+        {
             let node_id = ids.id(kind.slug(), &format!("{resource_id}_{}", subnet.id));
             let mut node_flags = Flags::default();
             place(&mut node_flags, &node_id, &resource_id);
+            for other in also_ids.get(&resource_id).into_iter().flatten() {
+                place(&mut node_flags, &node_id, other);
+            }
             for group in groups_of.get(resource_id.as_str()).into_iter().flatten() {
                 place(&mut node_flags, &node_id, group);
             }
@@ -705,6 +968,7 @@ fn build_vpc<'a>(
                 kind,
                 name: name.filter(|n| *n != resource_id),
                 resource_id,
+                detail,
                 flags: node_flags,
             });
         }
@@ -786,6 +1050,7 @@ fn build_vpc<'a>(
             kind,
             resource_id: target,
             name,
+            detail: None,
             flags,
         });
     }
@@ -872,6 +1137,18 @@ fn build_vpc<'a>(
         });
     }
 
+    exposure_edges(
+        facts,
+        &subnets,
+        &boxes,
+        &drawn_lb_interfaces,
+        &mut gateways,
+        &gateway_ids,
+        &mut edges,
+        &vpc_node_id,
+        ids,
+    );
+
     let mut zones: Vec<String> = subnets
         .iter()
         .map(|s| s.availability_zone.clone())
@@ -891,6 +1168,365 @@ fn build_vpc<'a>(
         gateways,
         edges,
         placements,
+    }
+}
+
+/// Ports and protocol of an exposure label: `tcp/22, 443`, `all tcp`, `icmp`.
+fn protocol_ports(protocol: Protocol, ports: &PortSet) -> String {
+    if !protocol.has_ports() {
+        protocol.to_string()
+    } else if ports.is_all() {
+        format!("all {protocol}")
+    } else {
+        format!("{protocol}/{}", ports.describe())
+    }
+}
+
+/// Exposure edges, labelled by protocol and ports, keyed by (from, to, exposure), then by
+/// (protocol, what follows the ports).
+type ExposureMap = BTreeMap<(String, String, Exposure), BTreeMap<(Protocol, String), PortSet>>;
+
+/// The reachability model's internet paths into this VPC as edges: Internet → internet
+/// gateway → the exposed resource's box (its own public address), internet gateway → load
+/// balancer (its listeners), load balancer → the targets it forwards to. One edge per
+/// (from, to, exposure) with the protocols and ports merged, so many paths make few edges;
+/// the renderers merge them further per drawn group.
+#[allow(clippy::too_many_arguments)]
+fn exposure_edges(
+    facts: &ScopeFacts<'_>,
+    subnets: &[&Subnet],
+    boxes: &[SubnetBox],
+    drawn_lb_interfaces: &HashSet<String>,
+    gateways: &mut Vec<Node>,
+    gateway_ids: &HashMap<String, String>,
+    edges: &mut Vec<Edge>,
+    vpc_node_id: &str,
+    ids: &mut IdAllocator,
+) {
+    let inventory = facts.inventory;
+    let network = &facts.network;
+    let in_vpc: HashSet<&str> = subnets.iter().map(|s| s.id.as_str()).collect();
+    let zone_of = |subnet: &str| {
+        facts
+            .subnets
+            .get(subnet)
+            .map(|s| s.availability_zone.as_str())
+    };
+    // Resource id → (subnet id, node id) of its boxes.
+    let mut node_index: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
+    // Load balancer (ARN, or name for a Classic Load Balancer) → (subnet id, node id).
+    let mut lb_nodes: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
+    let arn_of: HashMap<&str, &str> = inventory
+        .load_balancers
+        .iter()
+        .map(|l| (l.name.as_str(), l.arn.as_str()))
+        .collect();
+    for b in boxes {
+        for n in &b.nodes {
+            let entry = (b.subnet_id.as_str(), n.id.as_str());
+            node_index
+                .entry(n.resource_id.as_str())
+                .or_default()
+                .push(entry);
+            let key = match n.kind {
+                NodeKind::ClassicLb => Some(n.resource_id.as_str()),
+                NodeKind::ApplicationLb | NodeKind::NetworkLb | NodeKind::GatewayLb => {
+                    arn_of.get(n.resource_id.as_str()).copied()
+                }
+                _ => None,
+            };
+            if let Some(key) = key {
+                lb_nodes.entry(key).or_default().push(entry);
+            }
+        }
+    }
+    // A resource's box: the one in `subnet` when it has several, else its first.
+    let node_in = |resource: &str, subnet: Option<&str>| -> Option<String> {
+        let found = node_index.get(resource)?;
+        found
+            .iter()
+            .find(|(s, _)| Some(*s) == subnet)
+            .or(found.first())
+            .map(|(_, id)| (*id).to_owned())
+    };
+    // The load balancer's box nearest a target: in the target's zone, else its first.
+    let lb_node_for = |key: &str, target_subnet: Option<&str>| -> Option<String> {
+        let found = lb_nodes.get(key)?;
+        let zone = target_subnet.and_then(zone_of);
+        found
+            .iter()
+            .find(|(s, _)| zone.is_some() && zone_of(s) == zone)
+            .or(found.first())
+            .map(|(_, id)| (*id).to_owned())
+    };
+    let subnet_box = |subnet: Option<&str>| -> Option<String> {
+        boxes
+            .iter()
+            .find(|b| Some(b.subnet_id.as_str()) == subnet)
+            .map(|b| b.id.clone())
+    };
+    let from_the_internet = |path: &InboundPath, level: Exposure| match level {
+        Exposure::World => " from the world".to_owned(),
+        Exposure::Large => " from a large part of the internet".to_owned(),
+        Exposure::Some => format!(" from {}", path.sources),
+    };
+    let igw_of = |path: &InboundPath| {
+        path.path.iter().find_map(|hop| match hop {
+            PathHop::InternetGateway { id } => gateway_ids.get(id).cloned(),
+            _ => None,
+        })
+    };
+
+    let internet_id = format!("{vpc_node_id}_internet");
+    let mut found: ExposureMap = BTreeMap::new();
+    let mut add = |from: String, to: String, level: Exposure, path: &InboundPath, tail: String| {
+        let ports = found
+            .entry((from, to, level))
+            .or_default()
+            .entry((path.protocol, tail))
+            .or_insert_with(PortSet::empty);
+        *ports = ports.union(&path.ports);
+    };
+    // One path: its entry from the internet (direct, or into a load balancer) or its leg
+    // from a load balancer to `anchor`.
+    let mut path_edge = |path: &InboundPath, anchor: &str, subnet: Option<&str>| {
+        let Some(level) = Exposure::of(&path.exposure) else {
+            return;
+        };
+        match &path.via_load_balancer {
+            None => {
+                let from = igw_of(path).unwrap_or_else(|| internet_id.clone());
+                add(
+                    from,
+                    anchor.to_owned(),
+                    level,
+                    path,
+                    from_the_internet(path, level),
+                );
+            }
+            Some(key) => {
+                let Some(from) = lb_node_for(key, subnet) else {
+                    return;
+                };
+                let group = path.path.iter().find_map(|hop| match hop {
+                    PathHop::TargetGroup { name, .. } => Some(format!(" ({name})")),
+                    _ => None,
+                });
+                add(
+                    from,
+                    anchor.to_owned(),
+                    level,
+                    path,
+                    group.unwrap_or_default(),
+                );
+            }
+        }
+    };
+
+    let nat_of_eni: HashMap<&str, &str> = inventory
+        .nat_gateways
+        .iter()
+        .flat_map(|n| {
+            n.network_interface_ids
+                .iter()
+                .map(move |e| (e.as_str(), n.id.as_str()))
+        })
+        .collect();
+    let mut enis: Vec<_> = inventory
+        .network_interfaces
+        .iter()
+        .filter(|e| e.subnet_id.as_deref().is_some_and(|s| in_vpc.contains(s)))
+        .collect();
+    enis.sort_by(|a, b| a.id.cmp(&b.id));
+    for eni in enis {
+        let subnet = eni.subnet_id.as_deref();
+        let kind = facts.interface_kind(eni);
+        if kind == SgUserKind::LoadBalancer
+            && eni
+                .description
+                .as_ref()
+                .is_some_and(|d| drawn_lb_interfaces.contains(d))
+        {
+            // Its load balancer's listeners are its paths (below).
+            continue;
+        }
+        let owner = if let Some(instance) = &eni.instance_id {
+            node_in(instance, subnet)
+        } else {
+            match kind {
+                SgUserKind::NatGateway => nat_of_eni
+                    .get(eni.id.as_str())
+                    .and_then(|n| node_in(n, subnet)),
+                SgUserKind::Database => {
+                    // The one database whose subnet group holds this subnet and which carries
+                    // one of the interface's groups (its interface may sit in another zone's
+                    // subnet than the box).
+                    let in_group = |group: Option<&str>| {
+                        group
+                            .and_then(|g| facts.db_subnet_groups.get(g))
+                            .is_some_and(|g| {
+                                g.subnets
+                                    .iter()
+                                    .any(|m| Some(m.subnet_id.as_str()) == subnet)
+                            })
+                    };
+                    let shares = |groups: &[String]| {
+                        groups.iter().any(|g| eni.security_group_ids.contains(g))
+                    };
+                    let dbs: BTreeSet<&str> = inventory
+                        .db_instances
+                        .iter()
+                        .filter(|d| {
+                            in_group(d.db_subnet_group.as_deref()) && shares(&d.security_group_ids)
+                        })
+                        .map(|d| d.id.as_str())
+                        .chain(
+                            inventory
+                                .db_clusters
+                                .iter()
+                                .filter(|c| {
+                                    in_group(c.db_subnet_group.as_deref())
+                                        && shares(&c.security_group_ids)
+                                })
+                                .map(|c| c.id.as_str()),
+                        )
+                        .filter(|id| node_index.contains_key(id))
+                        .collect();
+                    match dbs.into_iter().collect::<Vec<_>>().as_slice() {
+                        [one] => node_in(one, subnet),
+                        _ => None,
+                    }
+                }
+                SgUserKind::Function => None,
+                _ => node_in(&eni.id, subnet),
+            }
+        };
+        // Unknown owner: the subnet's box stands for it.
+        let Some(anchor) = owner.or_else(|| subnet_box(subnet)) else {
+            continue;
+        };
+        for path in &network.inbound(eni).paths {
+            path_edge(path, &anchor, subnet);
+        }
+    }
+    // Functions invoked by internet-facing load balancers.
+    for function in &inventory.lambda_functions {
+        let Some(paths) = network.through_load_balancers.get(&function.arn) else {
+            continue;
+        };
+        let first_subnet = function
+            .vpc
+            .iter()
+            .flat_map(|v| &v.subnet_ids)
+            .map(String::as_str)
+            .next();
+        if let Some(anchor) = node_in(&function.name, first_subnet) {
+            for path in paths {
+                path_edge(path, &anchor, first_subnet);
+            }
+        }
+    }
+    // Into the load balancers: each listener path to the boxes of the subnets it enters (by
+    // its route table and network ACL), else to every box of the load balancer.
+    let mut keys: Vec<&str> = lb_nodes.keys().copied().collect();
+    keys.sort_unstable();
+    for key in keys {
+        let Some(front) = network.load_balancer_fronts.get(key) else {
+            continue;
+        };
+        let nodes = lb_nodes.get(key).cloned().unwrap_or_default();
+        for path in &front.paths {
+            let Some(level) = Exposure::of(&path.exposure) else {
+                continue;
+            };
+            let table = path.path.iter().find_map(|hop| match hop {
+                PathHop::Route { route_table_id, .. } => Some(route_table_id.as_str()),
+                _ => None,
+            });
+            let acl = path.path.iter().find_map(|hop| match hop {
+                PathHop::NaclInbound { network_acl_id, .. } => Some(network_acl_id.as_str()),
+                _ => None,
+            });
+            let entered: Vec<&str> = nodes
+                .iter()
+                .filter(|(s, _)| {
+                    let routed = facts
+                        .routing
+                        .get(s)
+                        .and_then(|r| r.table)
+                        .map(|t| t.id.as_str());
+                    let filtered = network.nacl_by_subnet.get(s).map(|a| a.id.as_str());
+                    routed == table && (acl.is_none() || filtered == acl)
+                })
+                .map(|(_, id)| *id)
+                .collect();
+            let targets: Vec<&str> = if entered.is_empty() {
+                nodes.iter().map(|(_, id)| *id).collect()
+            } else {
+                entered
+            };
+            let from = igw_of(path).unwrap_or_else(|| internet_id.clone());
+            for to in targets {
+                add(
+                    from.clone(),
+                    to.to_owned(),
+                    level,
+                    path,
+                    from_the_internet(path, level),
+                );
+            }
+        }
+    }
+    if found.is_empty() {
+        return;
+    }
+
+    // The Internet, in front of every internet gateway these paths come through.
+    let mut entries: BTreeMap<String, Exposure> = BTreeMap::new();
+    let gateway_nodes: HashSet<&String> = gateway_ids.values().collect();
+    for (from, _, level) in found.keys() {
+        if gateway_nodes.contains(from) {
+            let worst = entries.entry(from.clone()).or_insert(*level);
+            *worst = (*worst).max(*level);
+        }
+    }
+    let internet_node = ids.id("internet", vpc_node_id);
+    gateways.insert(
+        0,
+        Node {
+            id: internet_node.clone(),
+            kind: NodeKind::Internet,
+            resource_id: "the internet".to_owned(),
+            name: None,
+            detail: None,
+            flags: Flags::default(),
+        },
+    );
+    for (igw, level) in entries {
+        edges.push(Edge {
+            kind: EdgeKind::Exposure(level),
+            from: internet_node.clone(),
+            to: igw,
+            labels: Vec::new(),
+        });
+    }
+    for ((from, to, level), labels) in found {
+        let from = if from == internet_id {
+            internet_node.clone()
+        } else {
+            from
+        };
+        edges.push(Edge {
+            kind: EdgeKind::Exposure(level),
+            from,
+            to,
+            labels: labels
+                .into_iter()
+                .map(|((protocol, tail), ports)| {
+                    format!("{}{tail}", protocol_ports(protocol, &ports))
+                })
+                .collect(),
+        });
     }
 }
 

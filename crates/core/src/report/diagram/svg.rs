@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use super::mermaid::severity_colours;
-use super::{EdgeKind, Flags, GROUP_ABOVE, VpcDiagram, clean_text};
+use super::{EdgeKind, Flags, GROUP_ABOVE, NodeKind, VpcDiagram, clean_text};
 
 const COLUMN: usize = 300;
 const LINE: usize = 15;
@@ -39,7 +39,7 @@ pub fn render_all(diagrams: &[VpcDiagram]) -> String {
 fn document(body: &str, width: usize, height: usize) -> String {
     format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" font-family="Helvetica, Arial, sans-serif" font-size="11">
-<style>.t{{font-size:14px;font-weight:bold}}.z{{font-weight:bold;fill:#374151}}.r{{font-weight:bold;fill:#6b7280}}.row{{fill:none;stroke:#d1d5db;stroke-dasharray:4 3}}.e{{fill:#374151}}.f{{fill:#b91c1c;font-weight:bold}}.m{{fill:#111827}}.s-critical,.s-high{{fill:#b91c1c;font-weight:bold}}.s-medium{{fill:#a16207;font-weight:bold}}.s-low{{fill:#1d4ed8}}.s-info{{fill:#4b5563}}</style>
+<style>.t{{font-size:14px;font-weight:bold}}.z{{font-weight:bold;fill:#374151}}.r{{font-weight:bold;fill:#6b7280}}.row{{fill:none;stroke:#d1d5db;stroke-dasharray:4 3}}.e{{fill:#374151}}.x-world{{fill:#dc2626;font-weight:bold}}.x-large{{fill:#ea580c;font-weight:bold}}.x-some{{fill:#475569}}.f{{fill:#b91c1c;font-weight:bold}}.m{{fill:#111827}}.s-critical,.s-high{{fill:#b91c1c;font-weight:bold}}.s-medium{{fill:#a16207;font-weight:bold}}.s-low{{fill:#1d4ed8}}.s-info{{fill:#4b5563}}</style>
 <rect width="100%" height="100%" fill="#ffffff"/>
 {body}</svg>
 "##
@@ -184,24 +184,52 @@ fn draw(diagram: &VpcDiagram) -> (String, usize, usize) {
                     .iter()
                     .chain(diagram.subnets.iter().flat_map(|s| s.nodes.iter()))
                     .find(|n| n.id == id)
-                    .map(|n| format!("{} {}", n.kind.title(1), n.resource_id))
+                    .map(|n| match n.kind {
+                        NodeKind::Internet => n.kind.title(1).to_owned(),
+                        kind => format!("{} {}", kind.title(1), n.resource_id),
+                    })
+            })
+            .or_else(|| {
+                // A counted group.
+                diagram.subnets.iter().find_map(|s| {
+                    s.members(GROUP_ABOVE)
+                        .into_iter()
+                        .find(|m| m.id() == id)
+                        .map(|m| format!("{} in {}", m.lines().join(" "), s.subnet_id))
+                })
+            })
+            .or_else(|| {
+                diagram
+                    .subnets
+                    .iter()
+                    .find(|s| s.id == id)
+                    .map(|s| format!("subnet {}", s.subnet_id))
             })
             .unwrap_or_else(|| id.to_owned())
     };
-    for edge in &diagram.edges {
-        let arrow = match edge.kind {
-            EdgeKind::Route => "routes",
-            EdgeKind::SecurityGroup => "security groups",
+    for edge in diagram.drawn_edges(GROUP_ABOVE) {
+        let (arrow, class) = match edge.kind {
+            EdgeKind::Route => ("routes", "e".to_owned()),
+            EdgeKind::SecurityGroup => ("security groups", "e".to_owned()),
+            EdgeKind::Exposure(level) => ("internet", format!("x-{}", level.name())),
         };
-        let text = format!(
-            "{} → {} ({arrow}: {})",
-            tier_title(&edge.from),
-            tier_title(&edge.to),
-            edge.label()
-        );
+        let text = if edge.labels.is_empty() {
+            format!(
+                "{} → {} ({arrow})",
+                tier_title(&edge.from),
+                tier_title(&edge.to)
+            )
+        } else {
+            format!(
+                "{} → {} ({arrow}: {})",
+                tier_title(&edge.from),
+                tier_title(&edge.to),
+                edge.label()
+            )
+        };
         let _ = writeln!(
             body,
-            r#"<text x="{PAD}" y="{}" class="e">{}</text>"#,
+            r#"<text x="{PAD}" y="{}" class="{class}">{}</text>"#,
             y + 12,
             escape(&clean_text(&text, 150))
         );
