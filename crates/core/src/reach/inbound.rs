@@ -157,6 +157,45 @@ pub(super) struct Entry {
     pub hops: Vec<PathHop>,
 }
 
+/// A security group's ingress rules in the set library's terms (unreadable ones left out),
+/// each remembering its index in the group, for evidence.
+pub(super) struct ConvertedGroup<'g> {
+    group: &'g model::SecurityGroup,
+    indices: Vec<usize>,
+    pub rules: Vec<net::SgRule>,
+}
+
+impl<'g> ConvertedGroup<'g> {
+    pub fn new(group: &'g model::SecurityGroup) -> Self {
+        let (indices, rules) = group
+            .ingress
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| sg_rule(r).map(|c| (i, c)))
+            .unzip();
+        ConvertedGroup {
+            group,
+            indices,
+            rules,
+        }
+    }
+
+    /// The hop naming the group and its rule behind `rules[k]`.
+    pub fn hop(&self, k: usize) -> PathHop {
+        let rule_index = self.indices.get(k).copied().unwrap_or(k);
+        PathHop::SecurityGroup {
+            group_id: self.group.id.clone(),
+            rule_index,
+            rule: self
+                .group
+                .ingress
+                .get(rule_index)
+                .map(|r| format!("{} from {}", r.describe_ports(), r.peer))
+                .unwrap_or_default(),
+        }
+    }
+}
+
 /// A model NACL entry in the set library's terms (None for an entry it cannot read).
 pub fn nacl_entry(e: &model::NetworkAclEntry) -> Option<NaclEntry> {
     let cidr = match (e.cidr_block, e.ipv6_cidr_block) {
@@ -439,34 +478,15 @@ impl<'a> Network<'a> {
             match groups {
                 Some(groups) => {
                     for group in groups {
-                        let rules: Vec<(usize, net::SgRule)> = group
-                            .ingress
-                            .iter()
-                            .enumerate()
-                            .filter_map(|(i, r)| sg_rule(r).map(|c| (i, c)))
-                            .collect();
-                        let converted: Vec<net::SgRule> =
-                            rules.iter().map(|(_, r)| r.clone()).collect();
-                        for (k, ports, addrs) in net::sg::admitted(&converted, protocol, scope) {
+                        let converted = ConvertedGroup::new(group);
+                        for (k, ports, addrs) in
+                            net::sg::admitted(&converted.rules, protocol, scope)
+                        {
                             let admitted = addrs.intersection(&candidates);
                             if admitted.is_empty() {
                                 continue;
                             }
-                            let rule_index = rules.get(k).map_or(k, |(i, _)| *i);
-                            let rule = group
-                                .ingress
-                                .get(rule_index)
-                                .map(|r| format!("{} from {}", r.describe_ports(), r.peer))
-                                .unwrap_or_default();
-                            admitted_parts.push((
-                                Some(PathHop::SecurityGroup {
-                                    group_id: group.id.clone(),
-                                    rule_index,
-                                    rule,
-                                }),
-                                ports,
-                                admitted,
-                            ));
+                            admitted_parts.push((Some(converted.hop(k)), ports, admitted));
                         }
                     }
                 }

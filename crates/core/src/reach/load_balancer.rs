@@ -18,7 +18,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
-use super::inbound::{EPHEMERAL, InboundPath, InboundReach, PathHop, nacl_entry, sg_rule};
+use super::inbound::{ConvertedGroup, EPHEMERAL, InboundPath, InboundReach, PathHop, nacl_entry};
 use super::{Network, SubnetReach};
 use crate::model::{self, NetworkInterface, SecurityGroup, TargetGroup};
 use crate::net::{self, AddrSet, Direction, PortSet, Protocol};
@@ -493,37 +493,22 @@ impl<'a> Network<'a> {
                 notes.push(format!("security group {id} is not in the inventory"));
                 continue;
             };
-            let rules: Vec<(usize, net::SgRule)> = sg
-                .ingress
-                .iter()
-                .enumerate()
-                .filter_map(|(i, r)| sg_rule(r).map(|c| (i, c)))
-                .collect();
-            let converted: Vec<net::SgRule> = rules.iter().map(|(_, r)| r.clone()).collect();
+            let converted = ConvertedGroup::new(sg);
             let mut hit = |k: usize, set: AddrSet| {
                 if set.is_empty() {
                     return;
                 }
                 admitted = admitted.union(&set);
                 if first_hop.is_none() {
-                    let rule_index = rules.get(k).map_or(k, |(i, _)| *i);
-                    first_hop = Some(PathHop::SecurityGroup {
-                        group_id: sg.id.clone(),
-                        rule_index,
-                        rule: sg
-                            .ingress
-                            .get(rule_index)
-                            .map(|r| format!("{} from {}", r.describe_ports(), r.peer))
-                            .unwrap_or_default(),
-                    });
+                    first_hop = Some(converted.hop(k));
                 }
             };
-            for (k, _, g) in net::sg::admitted_groups(&converted, protocol, &ports) {
+            for (k, _, g) in net::sg::admitted_groups(&converted.rules, protocol, &ports) {
                 if front.group_ids.contains(g) {
                     hit(k, exposed.clone());
                 }
             }
-            for (k, _, addrs) in net::sg::admitted(&converted, protocol, &ports) {
+            for (k, _, addrs) in net::sg::admitted(&converted.rules, protocol, &ports) {
                 if preserved {
                     hit(k, addrs.intersection(&exposed));
                 } else if addrs.intersects(&seen) {

@@ -383,20 +383,22 @@ impl<'a> Network<'a> {
             raw.insert(subnet.id.as_str(), split);
         }
         let table_of = |subnet_id: &str| tables.get(subnet_id).and_then(|(t, _)| *t);
-        // The addresses a subnet sends straight to an internet gateway over an active route.
-        let direct_igw = |subnet_id: &str| -> AddrSet {
+        // The addresses a subnet's table sends over an active route that `wins` accepts.
+        let routed = |subnet_id: &str, wins: &dyn Fn(&RouteTarget) -> bool| -> AddrSet {
             let (Some(split), Some(table)) = (raw.get(subnet_id), table_of(subnet_id)) else {
                 return AddrSet::empty();
             };
             split
                 .iter()
                 .filter(|(i, _)| {
-                    i.and_then(|i| table.routes.get(i)).is_some_and(|r| {
-                        r.state == RouteState::Active
-                            && matches!(r.target, RouteTarget::InternetGateway(_))
-                    })
+                    i.and_then(|i| table.routes.get(i))
+                        .is_some_and(|r| r.state == RouteState::Active && wins(&r.target))
                 })
                 .fold(AddrSet::empty(), |acc, (_, a)| acc.union(a))
+        };
+        // The addresses a subnet sends straight to an internet gateway over an active route.
+        let direct_igw = |subnet_id: &str| -> AddrSet {
+            routed(subnet_id, &|t| matches!(t, RouteTarget::InternetGateway(_)))
         };
         // The subnet an inspection endpoint sits in (the first listed: one per endpoint).
         let endpoint_subnet = |id: &str| -> Option<&str> {
@@ -430,19 +432,10 @@ impl<'a> Network<'a> {
         // Addresses a subnet sends to an inspection endpoint that is not in the inventory
         // (Network Firewall endpoints are not listed): their onward path is unknown.
         let unresolved_inspection = |subnet_id: &str| -> AddrSet {
-            let (Some(split), Some(table)) = (raw.get(subnet_id), table_of(subnet_id)) else {
-                return AddrSet::empty();
-            };
-            split
-                .iter()
-                .filter(|(i, _)| {
-                    i.and_then(|i| table.routes.get(i)).is_some_and(|r| {
-                        r.state == RouteState::Active
-                            && matches!(&r.target, RouteTarget::VpcEndpoint(id)
-                                if endpoint_subnet(id).is_none())
-                    })
-                })
-                .fold(AddrSet::empty(), |acc, (_, a)| acc.union(a))
+            routed(
+                subnet_id,
+                &|t| matches!(t, RouteTarget::VpcEndpoint(id) if endpoint_subnet(id).is_none()),
+            )
         };
         // What each NAT gateway can reach: its own subnet's IGW share. Through an endpoint whose
         // onward path is unknown it is given the benefit of the doubt (the documented

@@ -49,13 +49,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
             .copied()
             .filter(|&i| group.ingress.get(i).is_some_and(|r| !r.peer.is_world()))
             .collect();
-        let world: Vec<usize> = group
-            .ingress
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| world_open::is_world_rule(r))
-            .map(|(i, _)| i)
-            .collect();
+        let world = world_open::world_rule_indices(group);
         let mut alone: BTreeMap<usize, Vec<world_open::Exposed<'_>>> = BTreeMap::new();
         let mut in_union: BTreeSet<usize> = BTreeSet::new();
         for protocol in [Protocol::Tcp, Protocol::Udp] {

@@ -79,13 +79,7 @@ pub(super) fn check(facts: &ScopeFacts<'_>) -> Vec<Violation> {
         // Ranges that are not the internet one by one but are together (0.0.0.0/1 +
         // 128.0.0.0/1, or all public IPv4 but a /24): one finding per port, from the union.
         let mut in_union: BTreeSet<(usize, u16)> = BTreeSet::new();
-        let world: Vec<usize> = group
-            .ingress
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| world_open::is_world_rule(r))
-            .map(|(i, _)| i)
-            .collect();
+        let world = world_open::world_rule_indices(group);
         for &port in &ports {
             let partial: Vec<usize> = group
                 .ingress

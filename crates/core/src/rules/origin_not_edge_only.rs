@@ -154,27 +154,9 @@ fn load_balancer_paths(
             .iter()
             .skip_while(|h| !matches!(h, PathHop::LoadBalancer { .. }));
         let group_hop = if preserved && !filters {
-            after_lb
-                .filter_map(|h| match h {
-                    PathHop::SecurityGroup {
-                        group_id,
-                        rule_index,
-                        ..
-                    } => Some((group_id.clone(), *rule_index)),
-                    _ => None,
-                })
-                .last()
+            last_group(after_lb)
         } else {
-            before_lb
-                .filter_map(|h| match h {
-                    PathHop::SecurityGroup {
-                        group_id,
-                        rule_index,
-                        ..
-                    } => Some((group_id.clone(), *rule_index)),
-                    _ => None,
-                })
-                .last()
+            last_group(before_lb)
         };
         let evidence_path = serde_json::to_value(&path.path).unwrap_or_default();
         match group_hop {
@@ -246,6 +228,19 @@ fn load_balancer_paths(
         }
     }
     out
+}
+
+/// The last security group hop among `hops`: its group and rule index.
+fn last_group<'h>(hops: impl Iterator<Item = &'h PathHop>) -> Option<(String, usize)> {
+    hops.filter_map(|h| match h {
+        PathHop::SecurityGroup {
+            group_id,
+            rule_index,
+            ..
+        } => Some((group_id.clone(), *rule_index)),
+        _ => None,
+    })
+    .last()
 }
 
 /// A stable order for paths (evidence and deduplication do not depend on hash order).

@@ -68,6 +68,17 @@ pub(super) fn is_world_rule(rule: &SecurityGroupRule) -> bool {
     rule.peer.is_cidr() && rule.peer.is_world()
 }
 
+/// The indices of `group`'s ingress rules from 0.0.0.0/0 or ::/0.
+pub(super) fn world_rule_indices(group: &SecurityGroup) -> Vec<usize> {
+    group
+        .ingress
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| is_world_rule(r))
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// Part of a group's ingress judged as one set: the rules whose public sources together admit
 /// the world or a large share of it on `ports` of `protocol`.
 #[derive(Debug, Clone)]
