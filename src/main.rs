@@ -42,6 +42,17 @@ enum Command {
     /// Exit codes: 0 answered, 2 bad usage or input (unknown or ambiguous resource),
     /// 3 answered from an incomplete inventory (some data could not be read).
     Reach(ReachArgs),
+    /// Print the IAM policy vpcaudit needs (JSON): read-only calls for every audited account,
+    /// and the calls that reach other accounts (sts:AssumeRole, organizations:ListAccounts)
+    IamPolicy(IamPolicyArgs),
+}
+
+#[derive(Args)]
+struct IamPolicyArgs {
+    /// Only the read-only statement: enough for a one-account scan and for the roles that
+    /// --role-arn and --org assume
+    #[arg(long)]
+    read_only: bool,
 }
 
 #[derive(Args)]
@@ -155,6 +166,9 @@ struct AwsArgs {
     /// Stop reading after SECONDS; what is not read by then is reported as not read (exit 3)
     #[arg(long, value_name = "SECONDS", value_parser = parse_time_limit)]
     time_limit: Option<std::time::Duration>,
+    /// Seconds one API call attempt may wait for its answer before it is retried [default: 30]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_read_timeout)]
+    read_timeout: Option<std::time::Duration>,
 }
 
 impl AwsArgs {
@@ -173,6 +187,7 @@ impl AwsArgs {
             max_concurrency: self.max_concurrency,
             max_in_flight: self.max_in_flight.unwrap_or(0),
             deadline,
+            read_timeout: self.read_timeout,
         }
     }
 }
@@ -187,6 +202,16 @@ fn parse_time_limit(value: &str) -> Result<std::time::Duration, String> {
         || format!("expected a number of seconds from 0 to {MAX_TIME_LIMIT_SECONDS}, e.g. 300");
     let seconds: f64 = value.trim().parse().map_err(|_| expected())?;
     if !(0.0..=MAX_TIME_LIMIT_SECONDS).contains(&seconds) {
+        return Err(expected());
+    }
+    std::time::Duration::try_from_secs_f64(seconds).map_err(|_| expected())
+}
+
+/// A read timeout: more than 0 (a zero timeout fails every call), at most an hour.
+fn parse_read_timeout(value: &str) -> Result<std::time::Duration, String> {
+    let expected = || "expected a number of seconds above 0, at most 3600, e.g. 30".to_owned();
+    let seconds: f64 = value.trim().parse().map_err(|_| expected())?;
+    if !(seconds > 0.0 && seconds <= 3600.0) {
         return Err(expected());
     }
     std::time::Duration::try_from_secs_f64(seconds).map_err(|_| expected())
@@ -428,6 +453,11 @@ fn main() -> ExitCode {
             output: args.output,
             quiet: args.quiet,
         })),
+        Command::IamPolicy(args) => app::write_output(
+            None,
+            &format!("{}\n", vpcaudit_core::snapshot::iam_policy(!args.read_only)),
+        )
+        .map(|()| ExitStatus::Clean),
         Command::Rules(args) => match args.command {
             None => app::write_output(None, &app::list_rules(args.format.into()))
                 .map(|()| ExitStatus::Clean),

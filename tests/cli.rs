@@ -306,6 +306,14 @@ fn a_time_limit_that_is_not_a_duration_is_a_usage_error() {
             .stderr(predicate::str::contains("--time-limit"))
             .stderr(predicate::str::contains("expected a number of seconds"));
     }
+    for bad in ["0", "-1", "nan", "inf", "3601", "soon"] {
+        vpcaudit()
+            .args(["scan", "--region", "eu-west-1"])
+            .arg(format!("--read-timeout={bad}"))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--read-timeout"));
+    }
     for bad in ["0", "-1", "nan", "100000"] {
         vpcaudit()
             .args(["scan", "--region", "eu-west-1"])

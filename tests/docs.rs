@@ -45,6 +45,41 @@ fn readme_rule_table_matches_the_registry() {
 
 /// The policy's statements: the read-only one every audited account's identity needs, then the
 /// one the caller needs to reach other accounts. Together: every call vpcaudit can make.
+/// The README shows exactly what `vpcaudit iam-policy` prints (both come from one catalog).
+#[test]
+fn readme_iam_policy_is_what_the_iam_policy_command_prints() {
+    let readme = readme();
+    let shown = block(&readme, "iam")
+        .trim_start_matches("```json")
+        .trim_end_matches("```")
+        .trim();
+    let printed = assert_cmd::Command::cargo_bin("vpcaudit")
+        .expect("the vpcaudit binary")
+        .arg("iam-policy")
+        .output()
+        .expect("run vpcaudit iam-policy");
+    assert!(printed.status.success(), "{printed:?}");
+    let printed = String::from_utf8(printed.stdout).expect("UTF-8");
+    assert_eq!(
+        shown,
+        printed.trim(),
+        "README's policy differs from `vpcaudit iam-policy`; replace it with its output"
+    );
+    assert_eq!(printed.trim(), vpcaudit_core::snapshot::iam_policy(true));
+    let read_only = assert_cmd::Command::cargo_bin("vpcaudit")
+        .expect("the vpcaudit binary")
+        .args(["iam-policy", "--read-only"])
+        .output()
+        .expect("run vpcaudit iam-policy --read-only");
+    let read_only: serde_json::Value =
+        serde_json::from_slice(&read_only.stdout).expect("iam-policy --read-only prints JSON");
+    assert_eq!(
+        read_only["Statement"].as_array().map(Vec::len),
+        Some(1),
+        "--read-only prints only VpcauditReadOnly"
+    );
+}
+
 #[test]
 fn readme_iam_policy_lists_exactly_the_calls_vpcaudit_makes() {
     let readme = readme();

@@ -59,7 +59,16 @@ fn build_estate(moto: &MotoServer) -> Estate {
             .iter()
             .map(|(k, v)| (k.clone(), v.as_str().expect("sg id").to_owned()))
             .collect(),
-        enabled_regions: strings(&json["enabled_regions"]),
+        // vpcaudit reads the regions of its credentials' partition: moto also lists the
+        // aws-cn and aws-us-gov ones, which AWS never lists to an `aws` account.
+        enabled_regions: strings(&json["enabled_regions"])
+            .into_iter()
+            .filter(|r| {
+                !["cn-", "us-gov-", "us-iso"]
+                    .iter()
+                    .any(|p| r.starts_with(p))
+            })
+            .collect(),
         not_opted_in: strings(&json["not_opted_in"]),
     }
 }

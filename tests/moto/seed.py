@@ -170,9 +170,7 @@ class World:
                     }
                 ],
             }
-            self._flow_log_role_arn = self.iam.create_role(
-                RoleName="vpcaudit-test-flow-logs", AssumeRolePolicyDocument=json.dumps(trust)
-            )["Role"]["Arn"]
+            self._flow_log_role_arn = self.global_role("vpcaudit-test-flow-logs", trust)
         out = self.ec2.create_flow_logs(
             ResourceIds=[resource_id],
             ResourceType=resource_type,
@@ -373,10 +371,15 @@ class World:
                     }
                 ],
             }
-            self._role_arn = self.iam.create_role(
-                RoleName=LAMBDA_ROLE, AssumeRolePolicyDocument=json.dumps(trust)
-            )["Role"]["Arn"]
+            self._role_arn = self.global_role(LAMBDA_ROLE, trust)
         return self._role_arn
+
+    def global_role(self, name, trust):
+        """IAM is global: a second region's seeding finds the role the first one made."""
+        try:
+            return self.iam.get_role(RoleName=name)["Role"]["Arn"]
+        except self.iam.exceptions.NoSuchEntityException:
+            return self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
 
     def code_zip(self):
         if self._zip is None:

@@ -55,7 +55,7 @@ async fn rest_stages(client: &aws_sdk_apigateway::Client) -> Read<ApiStage> {
         .send()
         .collect::<Result<Vec<_>, _>>()
         .await
-        .map_err(|e| ApiError::from_sdk(&e))?;
+        .map_err(|e| ApiError::from_sdk(&e).during("apigateway:GetRestApis"))?;
     let per_api = futures::stream::iter(apis.into_iter().filter_map(|api| {
         let id = api.id()?.to_owned();
         Some(async move {
@@ -119,7 +119,7 @@ async fn http_stages(client: &aws_sdk_apigatewayv2::Client) -> Read<ApiStage> {
             .set_next_token(token.take())
             .send()
             .await
-            .map_err(|e| ApiError::from_sdk(&e))?;
+            .map_err(|e| ApiError::from_sdk(&e).during("apigatewayv2:GetApis"))?;
         apis.extend(page.items().iter().cloned());
         match page.next_token() {
             Some(next) if !next.is_empty() => token = Some(next.to_owned()),

@@ -23,7 +23,9 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Services {
     let clusters: Result<Vec<String>, ApiError> = reader
         .limits
         .run(&reader.gate, async {
-            read_all!(client.list_clusters().max_results(PAGE), String::clone)
+            let listed: Result<Vec<String>, ApiError> =
+                read_all!(client.list_clusters().max_results(PAGE), String::clone);
+            listed.map_err(|e| e.during("ecs:ListClusters"))
         })
         .await;
     let services = reader
@@ -41,7 +43,7 @@ async fn cluster_services(client: &Client, cluster: &str) -> Result<Vec<EcsServi
         client.list_services().cluster(cluster).max_results(PAGE),
         String::clone
     );
-    let arns = listed?;
+    let arns = listed.map_err(|e| e.during("ecs:ListServices"))?;
     let mut services = Vec::with_capacity(arns.len());
     for batch in arns.chunks(DESCRIBE_BATCH) {
         let out = client

@@ -332,14 +332,48 @@ pub(super) async fn account_regions(
             account: account.map(str::to_owned),
             error,
         })?;
-    Ok(enabled_regions(answer.regions().iter().filter_map(|r| {
-        Some((r.region_name()?, r.opt_in_status()))
-    })))
+    let mut regions = enabled_regions(
+        answer
+            .regions()
+            .iter()
+            .filter_map(|r| Some((r.region_name()?, r.opt_in_status()))),
+    );
+    // Credentials belong to one partition: AWS lists only its regions, but an emulator or a
+    // proxy may list others (moto lists cn-* and us-gov-*), which no call could read.
+    regions.retain(|name| partition_of(name) == partition_of(region));
+    Ok(regions)
+}
+
+/// The AWS partition of a region name (`aws`, `aws-cn`, `aws-us-gov`, the ISO partitions).
+pub(super) fn partition_of(region: &str) -> &'static str {
+    const PREFIXES: [(&str, &str); 6] = [
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-iso-", "aws-iso"),
+        ("eu-isoe-", "aws-iso-e"),
+        ("us-isof-", "aws-iso-f"),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("aws", |(_, partition)| partition)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regions_of_other_partitions_are_told_apart() {
+        assert_eq!(partition_of("eu-west-1"), "aws");
+        assert_eq!(partition_of("cn-north-1"), "aws-cn");
+        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition_of("us-isob-east-1"), "aws-iso-b");
+        assert_eq!(partition_of("us-iso-east-1"), "aws-iso");
+        assert_eq!(partition_of("us-east-1"), "aws");
+        assert_eq!(partition_of(""), "aws");
+    }
 
     #[test]
     fn only_regions_the_account_can_use_are_kept() {

@@ -86,7 +86,14 @@ pub struct AwsOptions {
     /// Stop collecting at this instant: every dataset not read by then is recorded in coverage
     /// with the code [`DEADLINE_EXCEEDED`], so rules needing it are not evaluated.
     pub deadline: Option<tokio::time::Instant>,
+    /// How long one attempt may wait for an answer to start before it is retried (None:
+    /// [`DEFAULT_READ_TIMEOUT`]).
+    pub read_timeout: Option<Duration>,
 }
+
+/// AWS answers list calls in well under a second; 30 s covers a slow region without letting
+/// a stalled connection hold a scope for minutes (each attempt is also retried).
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum CollectError {
@@ -120,6 +127,18 @@ impl ApiError {
         ApiError {
             code: error.code().map(str::to_owned),
             message,
+        }
+    }
+}
+
+impl ApiError {
+    /// Names the call that failed when it is not the dataset's own (a listing that leads to
+    /// it, such as ecs:ListClusters before ecs:DescribeServices): coverage then names the
+    /// permission or the call at fault.
+    pub(crate) fn during(self, call: &str) -> ApiError {
+        ApiError {
+            code: self.code,
+            message: format!("{call} failed: {}", self.message),
         }
     }
 }
@@ -163,7 +182,7 @@ pub fn shared_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpC
 pub async fn load_sdk_config(options: &AwsOptions) -> SdkConfig {
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(5))
-        .read_timeout(Duration::from_secs(30))
+        .read_timeout(options.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT))
         .operation_attempt_timeout(Duration::from_secs(60))
         .operation_timeout(Duration::from_secs(180))
         .build();

@@ -324,8 +324,9 @@ impl Dataset {
     }
 }
 
-/// The IAM action of a call named by its SDK service and operation.
-fn iam_action_of(service: &str, operation: &str) -> String {
+/// The IAM action of a call named by its SDK service and operation (as `coverage` names
+/// calls): `elbv2`/`DescribeListeners` → `elasticloadbalancing:DescribeListeners`.
+pub fn iam_action_of(service: &str, operation: &str) -> String {
     match service {
         // API Gateway authorises reads by HTTP method, for both API versions.
         "apigateway" | "apigatewayv2" => "apigateway:GET".to_owned(),
@@ -430,6 +431,45 @@ pub fn estate_iam_actions() -> Vec<String> {
         .collect();
     actions.sort();
     actions
+}
+
+/// The IAM policy vpcaudit needs, as `vpcaudit iam-policy` prints it and the README shows it:
+/// the statement `VpcauditReadOnly` ([`required_iam_actions`]) for the identity that reads an
+/// audited account, and with `estate` the statement `VpcauditEstate` ([`estate_iam_actions`])
+/// the caller needs to reach other accounts. One catalog: the README, the SAM template and this
+/// document are checked against each other by tests.
+pub fn iam_policy(estate: bool) -> String {
+    // Structs, not `json!`: the keys keep the order IAM's own examples use.
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Policy {
+        version: &'static str,
+        statement: Vec<Statement>,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Statement {
+        sid: &'static str,
+        effect: &'static str,
+        action: Vec<String>,
+        resource: &'static str,
+    }
+    let statement = |sid, action| Statement {
+        sid,
+        effect: "Allow",
+        action,
+        resource: "*",
+    };
+    let mut statements = vec![statement("VpcauditReadOnly", required_iam_actions())];
+    if estate {
+        statements.push(statement("VpcauditEstate", estate_iam_actions()));
+    }
+    let policy = Policy {
+        version: "2012-10-17",
+        statement: statements,
+    };
+    // A document of strings always serialises; the fallback keeps this total.
+    serde_json::to_string_pretty(&policy).unwrap_or_default()
 }
 
 /// Why a snapshot file could not be used. Each names the file; parse errors name line and column.

@@ -97,6 +97,42 @@ pub struct MotoServer {
 
 impl MotoServer {
     pub fn start() -> MotoServer {
+        MotoServer::start_server(&["-m", "moto.server"])
+    }
+
+    /// moto with its IAM enforcement judging as AWS does (tests/moto/iam_server.py); it
+    /// enforces only once [`MotoServer::iam`] `enforce on` is called.
+    pub fn start_with_iam() -> MotoServer {
+        let script = manifest_dir().join("tests/moto/iam_server.py");
+        let script = script.to_string_lossy().into_owned();
+        MotoServer::start_server(&[script.as_str()])
+    }
+
+    /// Runs tests/moto/iam.py ARGS against this server and returns its JSON answer.
+    pub fn iam(&self, args: &[&str]) -> Value {
+        let script = manifest_dir().join("tests/moto/iam.py");
+        let mut cmd = StdCommand::new(python());
+        cmd.arg(&script)
+            .args(["--endpoint", &self.endpoint()])
+            .args(args)
+            .stdin(Stdio::null());
+        hermetic_std(&mut cmd);
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "iam.py {args:?} failed ({}):\n{}\n--- moto output:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr),
+            tail(&self.log(), 4000)
+        );
+        serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("iam.py {args:?} printed no JSON ({e}):\n{stdout}"))
+    }
+
+    fn start_server(program: &[&str]) -> MotoServer {
         let python = python();
         let dir = tempfile::tempdir().expect("temp dir for the moto log");
         // A free port can be taken by someone else before moto binds it: try a few.
@@ -106,18 +142,12 @@ impl MotoServer {
             let log_path = dir.path().join(format!("moto-{port}.log"));
             let log = fs::File::create(&log_path).expect("create moto log");
             let mut cmd = StdCommand::new(&python);
-            cmd.args([
-                "-m",
-                "moto.server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("dup moto log"))
-            .stderr(log);
+            cmd.args(program)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .current_dir(dir.path())
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().expect("dup moto log"))
+                .stderr(log);
             hermetic_std(&mut cmd);
             let mut child = cmd.spawn().unwrap_or_else(|e| {
                 panic!("cannot start {} -m moto.server: {e}", python.display())
@@ -155,10 +185,15 @@ impl MotoServer {
 
     /// Runs tests/moto/seed.py against this server and returns what it built.
     pub fn seed(&self, scenarios: &[&str]) -> Seed {
+        self.seed_region(REGION, scenarios)
+    }
+
+    /// [`MotoServer::seed`] in another region.
+    pub fn seed_region(&self, region: &str, scenarios: &[&str]) -> Seed {
         let script = manifest_dir().join("tests/moto/seed.py");
         let mut cmd = StdCommand::new(python());
         cmd.arg(&script)
-            .args(["--endpoint", &self.endpoint(), "--region", REGION])
+            .args(["--endpoint", &self.endpoint(), "--region", region])
             .args(scenarios)
             .stdin(Stdio::null());
         hermetic_std(&mut cmd);
@@ -273,6 +308,73 @@ fn tail(text: &str, max: usize) -> &str {
         start += 1;
     }
     &text[start..]
+}
+
+/// tests/moto/faults.py in front of an endpoint: logs every call and injects the faults of
+/// `rules` (its JSON rule list). Killed when dropped.
+pub struct FaultProxy {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl FaultProxy {
+    pub fn start(upstream: &str, rules: &Value) -> FaultProxy {
+        let dir = tempfile::tempdir().expect("temp dir for the proxy");
+        let faults = dir.path().join("faults.json");
+        fs::write(&faults, rules.to_string()).expect("write faults.json");
+        let script = manifest_dir().join("tests/moto/faults.py");
+        let mut cmd = StdCommand::new(python());
+        cmd.arg(&script)
+            .args(["--upstream", upstream])
+            .arg("--faults")
+            .arg(&faults)
+            .arg("--log")
+            .arg(dir.path().join("calls.jsonl"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(fs::File::create(dir.path().join("proxy.log")).expect("proxy log"));
+        hermetic_std(&mut cmd);
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", script.display()));
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("proxy stdout");
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+        let port = serde_json::from_str::<Value>(&line)
+            .ok()
+            .and_then(|v| v["port"].as_u64())
+            .and_then(|p| u16::try_from(p).ok())
+            .unwrap_or_else(|| {
+                let _ = child.kill();
+                panic!(
+                    "faults.py printed no port ({line:?}):\n{}",
+                    fs::read_to_string(dir.path().join("proxy.log")).unwrap_or_default()
+                )
+            });
+        FaultProxy { child, port, dir }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Every request so far: one JSON object each (service, model, operation, region, method,
+    /// status, fault).
+    pub fn calls(&self) -> Vec<Value> {
+        fs::read_to_string(self.dir.path().join("calls.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// What seed.py built: logical names → AWS ids, and the findings vpcaudit must report.
@@ -397,7 +499,14 @@ pub struct Run {
 impl Run {
     /// Runs `vpcaudit ARGS` in `workdir`.
     pub fn vpcaudit(workdir: &Path, args: &[&str]) -> Run {
+        Run::vpcaudit_with_env(workdir, args, &[])
+    }
+
+    /// [`Run::vpcaudit`] with these environment variables set over the hermetic ones (other
+    /// credentials, `AWS_MAX_ATTEMPTS`, …).
+    pub fn vpcaudit_with_env(workdir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         let out = vpcaudit(workdir)
+            .envs(env.iter().copied())
             .args(args)
             .output()
             .unwrap_or_else(|e| panic!("cannot run vpcaudit {args:?}: {e}"));
