@@ -34,6 +34,30 @@ else
     exit 1
 fi
 [ -x "$VPCAUDIT_SARIF_MULTITOOL" ] || { echo "test.sh: $VPCAUDIT_SARIF_MULTITOOL is missing" >&2; exit 1; }
+# The browser tests (crates/core/tests/browser.rs): Mermaid's own JS renders the diagrams and
+# the HTML report is clicked through, in Debian's headless Chromium driven by Playwright.
+# Pinned: a new Mermaid may parse differently, and that should be a change we make.
+mermaid_version=11.17.2
+playwright_version=1.65.1
+export VPCAUDIT_NODE_MODULES="$npm_prefix/node_modules"
+installed_version() { node -p "require('$VPCAUDIT_NODE_MODULES/$1/package.json').version" 2>/dev/null || true; }
+if [ "$(installed_version mermaid)" != "$mermaid_version" ] ||
+    [ "$(installed_version playwright-core)" != "$playwright_version" ]; then
+    echo "test.sh: installing mermaid@$mermaid_version and playwright-core@$playwright_version into $npm_prefix" >&2
+    npm install --prefix "$npm_prefix" --no-audit --no-fund --loglevel=error \
+        "mermaid@$mermaid_version" "playwright-core@$playwright_version" >&2
+fi
+if [ "$(installed_version mermaid)" != "$mermaid_version" ] ||
+    [ "$(installed_version playwright-core)" != "$playwright_version" ]; then
+    echo "test.sh: mermaid@$mermaid_version or playwright-core@$playwright_version is missing from $VPCAUDIT_NODE_MODULES" >&2
+    exit 1
+fi
+export VPCAUDIT_CHROMIUM="${VPCAUDIT_CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$VPCAUDIT_CHROMIUM" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing chromium (apt-get)" >&2
+    { apt-get update -qq && apt-get install -y -qq chromium; } >&2 || true
+fi
+[ -x "$VPCAUDIT_CHROMIUM" ] || { echo "test.sh: Chromium ($VPCAUDIT_CHROMIUM) is missing: install it (apt-get install chromium)" >&2; exit 1; }
 "$VPCAUDIT_PYTHON" -c "import cfnlint, moto" || { echo "test.sh: cfn-lint or moto missing from $venv" >&2; exit 1; }
 # Graphviz renders the DOT diagrams in crates/core/tests/diagram.rs (Debian's package).
 if ! command -v dot >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
