@@ -386,7 +386,7 @@ fn diagram_draws_the_bundled_example_in_every_format() {
         .args(["diagram", "--snapshot", example])
         .assert()
         .success()
-        .stdout(predicate::str::contains("```mermaid\nflowchart TB").count(3));
+        .stdout(predicate::str::contains("```mermaid\n---\nconfig:\n").count(3));
     vpcaudit()
         .args([
             "diagram",
@@ -397,7 +397,9 @@ fn diagram_draws_the_bundled_example_in_every_format() {
         ])
         .assert()
         .success()
-        .stdout(predicate::str::starts_with("flowchart TB\n"));
+        // Raw Mermaid: its front matter (room for subnet titles), then the flowchart.
+        .stdout(predicate::str::starts_with("---\nconfig:\n"))
+        .stdout(predicate::str::contains("\n---\nflowchart TB\n"));
     vpcaudit()
         .args(["diagram", "--snapshot", example, "--format", "dot"])
         .assert()

@@ -1,7 +1,8 @@
 // Renders Mermaid diagrams with Mermaid's own JS (npm `mermaid`, its browser bundle) in
 // headless Chromium and reports what happened to each: the parse or render error, whether
 // Mermaid drew its "Syntax error" or "Maximum text size" picture instead, the size of the
-// drawing, its elements, its text, and anything in it that could run code. The test
+// drawing, its elements, its text, anything in it that could run code, and the subgraph
+// titles that boxes are drawn over. The test
 // (crates/core/tests/browser.rs) judges the report.
 //
 //   node mermaid.mjs input.json output.json
@@ -72,6 +73,18 @@ try {
           facts.elements = new Function(`return (${tagCounts})`)()(out);
           facts.dangers = new Function(`return (${dangers})`)()(out, false);
           facts.text = out.textContent;
+          // Boxes drawn over a subgraph's title hide it (a subnet's id, its rule ids).
+          const boxes = (selector) =>
+            [...out.querySelectorAll(selector)].map((g) => [g.textContent, g.getBoundingClientRect()]);
+          const nodes = boxes('g.node');
+          facts.hidden_titles = [];
+          for (const [title, t] of boxes('g.cluster-label')) {
+            for (const [node, n] of nodes) {
+              if (t.left < n.right && n.left < t.right && t.top < n.bottom && n.top < t.bottom) {
+                facts.hidden_titles.push(`${title} under ${node}`);
+              }
+            }
+          }
         } catch (error) {
           facts.error = String(error && error.message ? error.message : error);
         }

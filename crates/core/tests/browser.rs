@@ -247,6 +247,9 @@ fn mermaid_renders_every_diagram_in_chromium() {
         for danger in facts["dangers"].as_array().into_iter().flatten() {
             problems.push(format!("{name}: {danger} in the drawing"));
         }
+        for hidden in facts["hidden_titles"].as_array().into_iter().flatten() {
+            problems.push(format!("{name}: title {hidden}"));
+        }
     }
     // A hostile name is text: the drawing has exactly the elements of the plain one, and the
     // name can be read in it.

@@ -384,7 +384,7 @@ fn markdown_embeds_the_diagrams_of_vpcs_with_findings() {
     let flagged = diagrams.iter().filter(|d| d.has_findings()).count();
     assert!(flagged > 0);
     assert_eq!(
-        markdown.matches("```mermaid\nflowchart TB").count(),
+        markdown.matches("```mermaid\n---\nconfig:").count(),
         flagged
     );
     assert_eq!(markdown.matches("<details><summary>").count(), flagged);

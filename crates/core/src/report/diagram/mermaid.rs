@@ -54,12 +54,9 @@ pub fn render(diagram: &VpcDiagram, group_above: usize) -> String {
             flagged.push((id.to_owned(), severity));
         }
     };
-    let _ = writeln!(
-        out,
-        "  subgraph {}[{}]",
-        diagram.id,
-        label(&with_flags(vec![diagram.title()], &diagram.flags))
-    );
+    let vpc_title = with_flags(vec![diagram.title()], &diagram.flags);
+    let mut title_lines = vpc_title.len();
+    let _ = writeln!(out, "  subgraph {}[{}]", diagram.id, label(&vpc_title));
     note(&diagram.id, &diagram.flags);
     out.push_str("    direction TB\n");
     for tier in diagram.tiers() {
@@ -78,11 +75,13 @@ pub fn render(diagram: &VpcDiagram, group_above: usize) -> String {
                 let _ = writeln!(out, "      {}[{}]", subnet.id, label(&subnet.lines()));
                 continue;
             }
+            let subnet_title = subnet.lines();
+            title_lines = title_lines.max(subnet_title.len());
             let _ = writeln!(
                 out,
                 "      subgraph {}[{}]",
                 subnet.id,
-                label(&subnet.lines())
+                label(&subnet_title)
             );
             for member in &members {
                 note(member.id(), member.flags());
@@ -146,7 +145,20 @@ pub fn render(diagram: &VpcDiagram, group_above: usize) -> String {
             );
         }
     }
-    out
+    front_matter(title_lines) + &out
+}
+
+/// Mermaid leaves room for one line of a subgraph's title, and draws the boxes inside over the
+/// others (a subnet's id, zone and CIDR, and its rule ids). The YAML front matter, which GitHub
+/// reads too, sets a bottom margin of the extra lines: 24 px each at Mermaid's 16 px font.
+fn front_matter(title_lines: usize) -> String {
+    if title_lines <= 1 {
+        return String::new();
+    }
+    let bottom = (title_lines - 1) * 24 + 6;
+    format!(
+        "---\nconfig:\n  flowchart:\n    subGraphTitleMargin:\n      top: 0\n      bottom: {bottom}\n---\n"
+    )
 }
 
 fn with_flags(mut lines: Vec<String>, flags: &Flags) -> Vec<String> {
