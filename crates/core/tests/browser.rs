@@ -471,11 +471,11 @@ fn screenshots_for_the_readme() {
                 .iter()
                 .max()
                 .map_or(String::new(), |s| format!(", worst {s}"));
-            format!(
-                "{}: {} findings{worst}",
-                d.name.as_deref().unwrap_or(&d.vpc_id),
-                drawn.len()
-            )
+            let count = match drawn.len() {
+                1 => "1 finding".to_owned(),
+                n => format!("{n} findings"),
+            };
+            format!("{}: {count}{worst}", d.name.as_deref().unwrap_or(&d.vpc_id))
         })
         .collect();
     let estate: Vec<String> = mermaid_texts("estate", &estate)
