@@ -380,9 +380,8 @@ fn html_report_works_offline_in_chromium() {
                 || filter["shown"] != json!(expected.to_string())
             {
                 problems.push(format!(
-                    "{what}: filtered to {severity}, rows {visible:?} and \"{}\" shown, \
-                     expected {expected}",
-                    filter["shown"]
+                    "{what}: filtered to {severity}, rows {} and {} shown, expected {expected}",
+                    filter["visible"], filter["shown"]
                 ));
             }
         }
