@@ -200,9 +200,9 @@ fn mermaid_renders_every_diagram_in_chromium() {
         &diagrams_of(&estate_with_replies(100)),
     ));
     // Each hostile name, and the same inventories with a plain name to compare against.
-    let plain = mermaid_texts("plain", &hostile_diagrams("plain"));
-    let first_hostile = cases.len() + plain.len();
-    cases.extend(plain.iter().cloned());
+    let plain_start = cases.len();
+    cases.extend(mermaid_texts("plain", &hostile_diagrams("plain")));
+    let plain_range = plain_start..cases.len();
     for (n, name) in HOSTILE_NAMES.iter().enumerate() {
         cases.extend(mermaid_texts(
             &format!("hostile-{n}"),
@@ -253,7 +253,7 @@ fn mermaid_renders_every_diagram_in_chromium() {
     }
     // A hostile name is text: the drawing has exactly the elements of the plain one, and the
     // name can be read in it.
-    let plain_drawn = &drawn[first_hostile - plain.len()..first_hostile];
+    let plain_drawn = &drawn[plain_range];
     for (n, name) in HOSTILE_NAMES.iter().enumerate() {
         let prefix = format!("hostile-{n}/");
         let hostile: Vec<&Value> = drawn
@@ -294,11 +294,12 @@ struct Page {
     expect_text: Option<String>,
 }
 
-fn write_report(dir: &Path, name: &str, snapshot: &Snapshot, extra: Option<&str>) -> Page {
+/// The HTML report of `snapshot`, plus a finding whose every text is `finding_text`.
+fn write_report(dir: &Path, name: &str, snapshot: &Snapshot, finding_text: Option<&str>) -> Page {
     let settings = Settings::default();
     let mut report = Report::build(snapshot, rules::evaluate(snapshot, &settings));
-    if let Some(name) = extra {
-        report.findings.push(hostile_finding(name));
+    if let Some(text) = finding_text {
+        report.findings.push(hostile_finding(text));
     }
     let diagrams = diagram::build(snapshot, &settings, &report.findings);
     let file = dir.join(format!("{name}.html"));
@@ -307,7 +308,7 @@ fn write_report(dir: &Path, name: &str, snapshot: &Snapshot, extra: Option<&str>
         name: name.to_owned(),
         file,
         report,
-        expect_text: extra.map(|e| diagram::clean_text(e, usize::MAX)),
+        expect_text: finding_text.map(|t| diagram::clean_text(t, usize::MAX)),
     }
 }
 
