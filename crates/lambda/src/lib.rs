@@ -11,7 +11,8 @@
 //!    for writing the reports. Whatever is unread at the deadline becomes a `DeadlineExceeded`
 //!    coverage error, so a slow scan produces an incomplete report, not a killed invocation;
 //! 5. reads the previous `latest.json` to tell new findings (by fingerprint) from known ones;
-//! 6. writes `report.json` and `report.sarif` under
+//! 6. writes `report.json`, `report.sarif` and `report.html` (the offline page, diagrams
+//!    inline) under
 //!    `<prefix>/<account>/<region|multi>/<YYYYMMDDTHHMMSS.mmmZ>-<request id>/`, never over an
 //!    existing object (S3 conditional writes), then `latest.json` when the scan was complete
 //!    (an incomplete report is never the baseline of the next run: what it could not read
@@ -306,6 +307,7 @@ async fn run(
         bucket: config.bucket.clone(),
         json: format!("{base}/{folder}/report.json"),
         sarif: format!("{base}/{folder}/report.sarif"),
+        html: format!("{base}/{folder}/report.html"),
         latest: format!("{base}/latest.json"),
         latest_updated: false,
         latest_run: None,
@@ -313,6 +315,9 @@ async fn run(
 
     let json = report.to_json();
     let sarif = report::sarif::render(&report, &SarifOptions::default());
+    // The self-contained page (diagrams inline), for people who open the bucket.
+    let diagrams = report::diagram::build(&snapshot, &audit_config.settings, &report.findings);
+    let html = report::html::render(&report, &diagrams);
     let complete = report.summary.complete;
     // Everything left talks to S3, within the time kept for it.
     let store = async {
@@ -320,24 +325,34 @@ async fn run(
         // is the condition of the update.
         let latest = read_latest(&s3, &config.bucket, &keys.latest).await?;
         let mut summary = summarize(&report, config, &account, latest.previous, keys.clone());
-        let (json_written, sarif_written) = futures::join!(
-            put_new(
+        // Boxed: an SDK call's future is tens of kilobytes, and three side by side inside the
+        // invocation's future overflowed a 2 MiB thread stack in a debug build.
+        let (json_written, sarif_written, html_written) = futures::join!(
+            Box::pin(put_new(
                 &s3,
                 &config.bucket,
                 &keys.json,
                 json.clone(),
                 "application/json"
-            ),
-            put_new(
+            )),
+            Box::pin(put_new(
                 &s3,
                 &config.bucket,
                 &keys.sarif,
                 sarif,
                 "application/sarif+json"
-            ),
+            )),
+            Box::pin(put_new(
+                &s3,
+                &config.bucket,
+                &keys.html,
+                html,
+                "text/html; charset=utf-8"
+            )),
         );
         json_written?;
         sarif_written?;
+        html_written?;
         if complete {
             let update = update_latest(
                 &s3,
@@ -479,6 +494,7 @@ mod tests {
                 bucket: "reports".to_owned(),
                 json: "j".to_owned(),
                 sarif: "s".to_owned(),
+                html: "h".to_owned(),
                 latest: "l".to_owned(),
                 latest_updated: false,
                 latest_run: None,

@@ -106,6 +106,7 @@ pub struct ReportKeys {
     pub bucket: String,
     pub json: String,
     pub sarif: String,
+    pub html: String,
     pub latest: String,
     /// Whether `latest` now holds this run's report. Only complete scans replace it, and
     /// only when it does not hold a run that started later.

@@ -308,6 +308,7 @@ async fn scheduled_runs_store_reports_and_tell_new_findings() {
     assert_eq!(first.coverage_errors.count, 0, "{first:#?}");
     assert_report_key(&first.reports.json, CONTEXT_REQUEST_ID, "report.json");
     assert_report_key(&first.reports.sarif, CONTEXT_REQUEST_ID, "report.sarif");
+    assert_report_key(&first.reports.html, CONTEXT_REQUEST_ID, "report.html");
     assert_eq!(
         first.reports.latest,
         format!("vpcaudit/{ACCOUNT}/{REGION}/latest.json")
@@ -318,8 +319,16 @@ async fn scheduled_runs_store_reports_and_tell_new_findings() {
         BTreeSet::from([
             first.reports.json.clone(),
             first.reports.sarif.clone(),
+            first.reports.html.clone(),
             first.reports.latest.clone()
         ])
+    );
+    // The offline page: one document, nothing fetched from elsewhere.
+    let html = get(&s3, &first.reports.html).await.expect("report.html");
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html:.200}");
+    assert!(
+        !html.contains("src=\"http"),
+        "report.html loads nothing from elsewhere"
     );
     let report_text = get(&s3, &first.reports.json).await.expect("report.json");
     let report = parse_report(&report_text);
@@ -376,8 +385,8 @@ async fn scheduled_runs_store_reports_and_tell_new_findings() {
     assert_ne!(second.reports.json, first.reports.json);
     assert_eq!(
         keys(&s3).await.len(),
-        5,
-        "two runs of two reports, one latest"
+        7,
+        "two runs of three reports, one latest"
     );
     assert_eq!(
         get(&s3, &second.reports.latest).await.as_deref(),
@@ -460,8 +469,10 @@ async fn runs_that_start_together_keep_their_reports_and_the_later_baseline() {
         BTreeSet::from([
             a.reports.json.clone(),
             a.reports.sarif.clone(),
+            a.reports.html.clone(),
             b.reports.json.clone(),
             b.reports.sarif.clone(),
+            b.reports.html.clone(),
             latest.clone(),
         ]),
         "both runs' reports, one latest"
