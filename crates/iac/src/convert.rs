@@ -8,6 +8,9 @@
 //! is listed in the snapshot's `coverage.unknown`, so the rules reading its dataset are not
 //! evaluated for that template rather than passing on a guess.
 
+mod addresses;
+mod balancing;
+
 use std::collections::BTreeMap;
 
 use ipnet::{Ipv4Net, Ipv6Net};
@@ -50,18 +53,16 @@ const UNCONVERTED: &[(&str, Dataset)] = &[
     ("AWS::EC2::EC2Fleet", Dataset::Instances),
     ("AWS::EC2::SpotFleet", Dataset::Instances),
     (
-        "AWS::EC2::SubnetNetworkAclAssociation",
-        Dataset::NetworkAcls,
-    ),
-    (
         "AWS::EC2::TransitGatewayRouteTableAssociation",
         Dataset::RouteTables,
     ),
     ("AWS::EC2::VPCCidrBlock", Dataset::Vpcs),
-    // NAT004 counts a VPC's endpoints (a private tier with endpoints is deliberate) and ECS
-    // services as workloads; NAT001 follows routes through inspection endpoints.
-    ("AWS::EC2::VPCEndpoint", Dataset::VpcEndpoints),
-    ("AWS::ECS::Service", Dataset::EcsServices),
+    // Targets registered from outside the target group's declaration.
+    (
+        "AWS::ElasticLoadBalancingV2::TargetGroupAttachment",
+        Dataset::TargetHealth,
+    ),
+    ("AWS::ECS::TaskSet", Dataset::EcsServices),
 ];
 
 /// The snapshot of one or more templates and where each resource came from.
@@ -138,10 +139,6 @@ fn count(inventory: &RegionInventory, dataset: Dataset) -> usize {
             .iter()
             .filter(|s| s.is_rest() == (dataset == Dataset::RestApiStages))
             .count(),
-        // Not converted from templates yet (load balancers, addresses, endpoints, ECS). A
-        // rule that reads one of these datasets needs the converter to read it, or the
-        // resource types that fill it listed in UNCONVERTED, so a template is never read as
-        // empty: VPC endpoints and ECS services are (NAT001, NAT004).
         Dataset::ElasticIps => inventory.elastic_ips.len(),
         Dataset::VpcEndpoints => inventory.vpc_endpoints.len(),
         Dataset::EgressOnlyInternetGateways => inventory.egress_only_internet_gateways.len(),
@@ -250,6 +247,7 @@ impl<'t> Converter<'t> {
             };
             self.resource(&declared);
         }
+        self.default_network_acls();
     }
 
     fn resource(&mut self, r: &Declared<'_>) {
@@ -264,6 +262,7 @@ impl<'t> Converter<'t> {
             "AWS::EC2::NatGateway" => self.nat_gateway(r),
             "AWS::EC2::NetworkAcl" => self.network_acl(r),
             "AWS::EC2::NetworkAclEntry" => self.network_acl_entry(r),
+            "AWS::EC2::SubnetNetworkAclAssociation" => self.network_acl_association(r),
             "AWS::EC2::SecurityGroup" => self.security_group(r),
             "AWS::EC2::SecurityGroupIngress" => self.standalone_rule(r, false),
             "AWS::EC2::SecurityGroupEgress" => self.standalone_rule(r, true),
@@ -273,6 +272,16 @@ impl<'t> Converter<'t> {
             "AWS::RDS::DBInstance" => self.db_instance(r),
             "AWS::RDS::DBCluster" => self.db_cluster(r),
             "AWS::Lambda::Function" => self.function(r, r.properties.clone()),
+            "AWS::ElasticLoadBalancingV2::LoadBalancer" => self.load_balancer(r),
+            "AWS::ElasticLoadBalancingV2::TargetGroup" => self.target_group(r),
+            "AWS::ElasticLoadBalancingV2::Listener" => self.listener(r),
+            "AWS::ElasticLoadBalancingV2::ListenerRule" => self.listener_rule(r),
+            "AWS::ElasticLoadBalancing::LoadBalancer" => self.classic_load_balancer(r),
+            "AWS::EC2::EIP" => self.elastic_ip(r),
+            "AWS::EC2::EIPAssociation" => self.eip_association(r),
+            "AWS::EC2::VPCEndpoint" => self.vpc_endpoint(r),
+            "AWS::EC2::EgressOnlyInternetGateway" => self.egress_only_internet_gateway(r),
+            "AWS::ECS::Service" => self.ecs_service(r),
             "AWS::Serverless::Function" => {
                 let merged = match &self.function_globals {
                     Some(globals) => merge_globals(globals, &r.properties),
@@ -339,6 +348,62 @@ impl<'t> Converter<'t> {
 
     fn prop(&mut self, r: &Declared<'_>, name: &str, dataset: Dataset) -> Option<String> {
         self.text(r, r.properties.get(name), name, dataset)
+    }
+
+    /// A scalar property with AWS's `default` when absent; None only when it is unknown (then
+    /// noted), so a default never stands in for an unknown value.
+    fn prop_or(
+        &mut self,
+        r: &Declared<'_>,
+        name: &str,
+        dataset: Dataset,
+        default: &str,
+    ) -> Option<String> {
+        if r.properties.get(name).is_none() {
+            return Some(default.to_owned());
+        }
+        self.prop(r, name, dataset)
+    }
+
+    /// A port property: None when absent, or unknown or out of range (then noted).
+    fn port(&mut self, r: &Declared<'_>, name: &str, dataset: Dataset) -> Option<u16> {
+        let node = r.properties.get(name)?;
+        self.port_value(r, node, name, dataset)
+    }
+
+    fn port_value(
+        &mut self,
+        r: &Declared<'_>,
+        node: &Node,
+        path: &str,
+        dataset: Dataset,
+    ) -> Option<u16> {
+        let text = self.text(r, Some(node), path, dataset)?;
+        match text.parse() {
+            Ok(port) => Some(port),
+            Err(_) => {
+                self.note_unknown(dataset, r.id, path, format!("`{text}` is not a port"));
+                None
+            }
+        }
+    }
+
+    /// The items of a list property with their indexes; anything else is noted unknown.
+    fn items(
+        &mut self,
+        r: &Declared<'_>,
+        node: &Node,
+        name: &str,
+        dataset: Dataset,
+    ) -> Vec<(usize, Node)> {
+        match &node.value {
+            Value::List(items) => items.iter().cloned().enumerate().collect(),
+            _ => {
+                let reason = first_unknown(node).unwrap_or_else(|| "not a list".to_owned());
+                self.note_unknown(dataset, r.id, name, reason);
+                Vec::new()
+            }
+        }
     }
 
     fn flag(&mut self, r: &Declared<'_>, name: &str, dataset: Dataset) -> Option<bool> {
@@ -464,6 +529,17 @@ impl<'t> Converter<'t> {
                 items: Vec::new(),
             },
         )
+    }
+
+    /// The same source under another id: findings on load balancers name them by name.
+    fn alias_source(&mut self, id: &str, alias: &str) {
+        if id == alias {
+            return;
+        }
+        let (account, region) = (&self.inventory.account, &self.inventory.region);
+        if let Some(source) = self.sources.get(account, region, id).cloned() {
+            self.sources.entry(account, region, alias, source);
+        }
     }
 
     // ---- resources ----------------------------------------------------------------------
@@ -751,6 +827,75 @@ impl<'t> Converter<'t> {
         self.source(r);
     }
 
+    fn network_acl_association(&mut self, r: &Declared<'_>) {
+        let d = Dataset::NetworkAcls;
+        let (Some(acl_id), Some(subnet_id)) =
+            (self.prop(r, "NetworkAclId", d), self.prop(r, "SubnetId", d))
+        else {
+            return;
+        };
+        match self
+            .inventory
+            .network_acls
+            .iter_mut()
+            .find(|a| a.id == acl_id)
+        {
+            Some(acl) => acl.subnet_ids.push(subnet_id),
+            None => self.note_unknown(
+                d,
+                r.id,
+                "NetworkAclId",
+                format!("network ACL `{acl_id}` is not in the template"),
+            ),
+        }
+        self.source(r);
+    }
+
+    /// AWS gives every VPC a default network ACL that allows all IPv4 traffic both ways; the
+    /// subnets no ACL of the template is associated with use it.
+    fn default_network_acls(&mut self) {
+        let associated: Vec<String> = self
+            .inventory
+            .network_acls
+            .iter()
+            .flat_map(|a| a.subnet_ids.iter().cloned())
+            .collect();
+        let entry = |rule_number: i32, egress: bool, action: &str| NetworkAclEntry {
+            rule_number,
+            egress,
+            action: action.to_owned(),
+            protocol: Protocol::all(),
+            cidr_block: Some(Ipv4Net::default()),
+            ipv6_cidr_block: None,
+            port_range: None,
+        };
+        let defaults: Vec<NetworkAcl> = self
+            .inventory
+            .vpcs
+            .iter()
+            .map(|vpc| NetworkAcl {
+                id: default_network_acl_id(&vpc.id),
+                vpc_id: vpc.id.clone(),
+                is_default: true,
+                entries: vec![
+                    entry(100, false, "allow"),
+                    entry(32767, false, "deny"),
+                    entry(100, true, "allow"),
+                    entry(32767, true, "deny"),
+                ],
+                subnet_ids: self
+                    .inventory
+                    .subnets
+                    .iter()
+                    .filter(|s| s.vpc_id == vpc.id && !associated.contains(&s.id))
+                    .map(|s| s.id.clone())
+                    .collect(),
+                tags: Tags::new(),
+            })
+            .collect();
+        self.inventory.network_acls.extend(defaults);
+    }
+
     fn network_acl_entry(&mut self, r: &Declared<'_>) {
         let d = Dataset::NetworkAcls;
         let Some(acl_id) = self.prop(r, "NetworkAclId", d) else {
@@ -778,20 +923,33 @@ impl<'t> Converter<'t> {
             let to = range.get("To").and_then(Node::as_str)?.parse().ok()?;
             Some(PortRange { from, to })
         });
+        let entry = NetworkAclEntry {
+            rule_number,
+            egress,
+            action,
+            protocol,
+            cidr_block,
+            ipv6_cidr_block,
+            port_range,
+        };
+        // An entry finding is about the ACL: locate it at this entry.
+        let matcher = serde_json::to_value(&entry).unwrap_or_default();
         if let Some(acl) = self
             .inventory
             .network_acls
             .iter_mut()
             .find(|a| a.id == acl_id)
         {
-            acl.entries.push(NetworkAclEntry {
-                rule_number,
-                egress,
-                action,
-                protocol,
-                cidr_block,
-                ipv6_cidr_block,
-                port_range,
+            acl.entries.push(entry);
+        }
+        if let Some(source) =
+            self.sources
+                .get_mut(&self.inventory.account, &self.inventory.region, &acl_id)
+        {
+            source.items.push(PropertySource {
+                path: format!("entry {}", r.id),
+                position: r.position,
+                matcher,
             });
         }
         self.source(r);
@@ -1261,6 +1419,11 @@ impl<'t> Converter<'t> {
     }
 }
 
+/// The id standing for the default network ACL AWS creates with a template VPC.
+pub fn default_network_acl_id(vpc_id: &str) -> String {
+    format!("{vpc_id}.DefaultNetworkAcl")
+}
+
 /// The id standing for the main route table AWS creates with a template VPC.
 pub fn main_route_table_id(vpc_id: &str) -> String {
     format!("{vpc_id}.MainRouteTable")
@@ -1276,7 +1439,14 @@ fn order(kind: &str) -> u8 {
         | "AWS::EC2::NetworkAcl"
         | "AWS::EC2::SecurityGroup" => 1,
         "AWS::RDS::DBSubnetGroup" | "AWS::EC2::NatGateway" | "AWS::EC2::VPCGatewayAttachment" => 2,
-        "AWS::RDS::DBInstance" | "AWS::RDS::DBCluster" => 3,
+        "AWS::RDS::DBInstance"
+        | "AWS::RDS::DBCluster"
+        | "AWS::ElasticLoadBalancingV2::LoadBalancer"
+        | "AWS::ElasticLoadBalancingV2::TargetGroup" => 3,
+        // Listeners point at load balancers and target groups; Elastic IPs at instances.
+        "AWS::ElasticLoadBalancingV2::Listener" | "AWS::EC2::EIP" => 5,
+        // Rules point at listeners; associations at Elastic IPs.
+        "AWS::ElasticLoadBalancingV2::ListenerRule" | "AWS::EC2::EIPAssociation" => 6,
         _ => 4,
     }
 }
@@ -1290,7 +1460,9 @@ fn dataset_of(kind: &str) -> Option<Dataset> {
         }
         "AWS::EC2::InternetGateway" | "AWS::EC2::VPCGatewayAttachment" => Dataset::InternetGateways,
         "AWS::EC2::NatGateway" => Dataset::NatGateways,
-        "AWS::EC2::NetworkAcl" | "AWS::EC2::NetworkAclEntry" => Dataset::NetworkAcls,
+        "AWS::EC2::NetworkAcl"
+        | "AWS::EC2::NetworkAclEntry"
+        | "AWS::EC2::SubnetNetworkAclAssociation" => Dataset::NetworkAcls,
         "AWS::EC2::SecurityGroup"
         | "AWS::EC2::SecurityGroupIngress"
         | "AWS::EC2::SecurityGroupEgress" => Dataset::SecurityGroups,
@@ -1300,6 +1472,16 @@ fn dataset_of(kind: &str) -> Option<Dataset> {
         "AWS::RDS::DBCluster" => Dataset::DbClusters,
         "AWS::RDS::DBSubnetGroup" => Dataset::DbSubnetGroups,
         "AWS::Lambda::Function" | "AWS::Serverless::Function" => Dataset::LambdaFunctions,
+        "AWS::ElasticLoadBalancingV2::LoadBalancer" => Dataset::LoadBalancers,
+        "AWS::ElasticLoadBalancingV2::Listener" | "AWS::ElasticLoadBalancingV2::ListenerRule" => {
+            Dataset::Listeners
+        }
+        "AWS::ElasticLoadBalancingV2::TargetGroup" => Dataset::TargetGroups,
+        "AWS::ElasticLoadBalancing::LoadBalancer" => Dataset::ClassicLoadBalancers,
+        "AWS::EC2::EIP" | "AWS::EC2::EIPAssociation" => Dataset::ElasticIps,
+        "AWS::EC2::VPCEndpoint" => Dataset::VpcEndpoints,
+        "AWS::EC2::EgressOnlyInternetGateway" => Dataset::EgressOnlyInternetGateways,
+        "AWS::ECS::Service" => Dataset::EcsServices,
         _ => return None,
     })
 }

@@ -19,6 +19,11 @@ const ID_ATTRIBUTES: &[&str] = &[
     "Id",
     "AllocationId",
     "DBSubnetGroupName",
+    // Load balancing: `Ref` gives the ARN, which is the inventory id of each of these.
+    "LoadBalancerArn",
+    "TargetGroupArn",
+    "ListenerArn",
+    "ListenerRuleArn",
 ];
 
 /// What intrinsic functions can see: parameters, mappings, conditions and resources.
@@ -300,6 +305,10 @@ impl<'t> Resolver<'t> {
                 if let Some(cidr) = properties.and_then(|p| p.get("CidrBlock")) {
                     return self.resolve_depth(cidr, depth).with_position(at);
                 }
+            }
+            // A function's ARN (a Lambda target) is the id the inventory gives the function.
+            ("AWS::Lambda::Function" | "AWS::Serverless::Function", "Arn") => {
+                return Node::new(at, Value::Scalar(resource.to_owned()));
             }
             // Stands for the database's address: the inventory gives the database this
             // endpoint, so an environment variable holding it names that database.

@@ -47,6 +47,7 @@ const RULE_PROPERTIES: &[(&str, &str)] = &[
     ("LAM001", "VpcConfig"),
     ("LAM003", "Environment"),
     ("LAM004", "VpcConfig"),
+    ("AZ004", "VpcConfig"),
     ("DB003", "SecurityGroupIngress"),
 ];
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use vpcaudit_core::config::Settings;
+use vpcaudit_core::config::{Edge, Settings};
 use vpcaudit_core::report::Report;
 use vpcaudit_core::report::locations::SourceMap;
 use vpcaudit_core::report::sarif::{self, SarifOptions};
@@ -129,36 +129,306 @@ fn main_route_table_stays_local_because_cloudformation_cannot_route_it() {
     assert_eq!(main.routes.len(), 1, "only the local route");
 }
 
-/// NAT004 reads a VPC's endpoints (a private tier served by endpoints is deliberate) and ECS
-/// services (workloads), which templates do not give yet: a template declaring either leaves
-/// NAT004 not evaluated, naming them, rather than reporting the endpoint-served tier as
-/// having no way out or missing the subnet a service runs in.
-#[test]
-fn vpc_endpoints_and_ecs_services_leave_nat004_not_evaluated() {
-    let (converted, evaluation) = scan(&[&fixture("private-tier-endpoints.yaml")], &[]);
-    let mut unknown: Vec<&str> = converted
-        .snapshot
-        .coverage
-        .unknown
-        .iter()
-        .map(|u| u.resource.as_str())
-        .collect();
-    unknown.sort();
-    assert_eq!(unknown, ["SsmEndpoint", "Worker"]);
-    let nat004 = evaluation
+/// One rule's must-flag template and its must-stay-quiet twin. The flag template marks each
+/// line a finding must land on with `# expect RULE` (YAML), or `lines` names a text on it and
+/// how many lines below it the finding is (JSON, which has no comments).
+struct Twin {
+    rule: &'static str,
+    flag: &'static str,
+    quiet: &'static str,
+    lines: &'static [(&'static str, usize)],
+}
+
+const fn twin(rule: &'static str, flag: &'static str, quiet: &'static str) -> Twin {
+    Twin {
+        rule,
+        flag,
+        quiet,
+        lines: &[],
+    }
+}
+
+const TWINS: &[Twin] = &[
+    twin(
+        "ENV001",
+        "rules/ENV001-flag.yaml",
+        "rules/ENV001-quiet.yaml",
+    ),
+    twin("AZ001", "rules/AZ001-flag.yaml", "rules/AZ001-quiet.yaml"),
+    twin("AZ002", "rules/AZ002-flag.yaml", "rules/AZ002-quiet.yaml"),
+    twin("AZ003", "rules/AZ003-flag.yaml", "rules/AZ003-quiet.yaml"),
+    twin("AZ004", "rules/AZ004-flag.yaml", "rules/AZ004-quiet.yaml"),
+    twin("AZ005", "rules/AZ005-flag.yaml", "rules/AZ005-quiet.yaml"),
+    twin(
+        "TIER001",
+        "rules/TIER001-flag.yaml",
+        "rules/TIER001-quiet.yaml",
+    ),
+    twin(
+        "TIER002",
+        "rules/TIER002-flag.yaml",
+        "rules/TIER002-quiet.yaml",
+    ),
+    twin("DB001", "network-flag.yaml", "network-quiet.yaml"),
+    twin("DB002", "network-flag.yaml", "network-quiet.yaml"),
+    twin("DB003", "rules/DB003-flag.yaml", "rules/DB003-quiet.yaml"),
+    twin(
+        "NAT001",
+        "rules/NAT001-flag.yaml",
+        "rules/NAT001-quiet.yaml",
+    ),
+    twin(
+        "NAT004",
+        "rules/NAT004-flag.yaml",
+        "rules/NAT004-quiet.yaml",
+    ),
+    twin("SG001", "network-flag.yaml", "network-quiet.yaml"),
+    Twin {
+        // The rule entry's `{`, the line below its list's key.
+        lines: &[("\"SecurityGroupIngress\"", 1)],
+        ..twin("SG002", "rules/SG002-flag.json", "rules/SG002-quiet.json")
+    },
+    twin("SG004", "network-flag.yaml", "network-quiet.yaml"),
+    Twin {
+        lines: &[("\"Db\": {", 0)],
+        ..twin("SG005", "rules/SG005-flag.json", "rules/SG005-quiet.json")
+    },
+    twin(
+        "NACL001",
+        "rules/NACL001-flag.yaml",
+        "rules/NACL001-quiet.yaml",
+    ),
+    Twin {
+        lines: &[("\"VpcConfig\"", 0)],
+        ..twin(
+            "LAM001",
+            "sam-function-flag.json",
+            "sam-function-quiet.json",
+        )
+    },
+    twin(
+        "LAM002",
+        "rules/LAM002-flag.yaml",
+        "rules/LAM002-quiet.yaml",
+    ),
+    Twin {
+        lines: &[("\"Environment\"", 0)],
+        ..twin(
+            "LAM003",
+            "rules/LAM003-flag.json",
+            "rules/LAM003-quiet.json",
+        )
+    },
+    twin(
+        "LAM004",
+        "rules/LAM004-flag.yaml",
+        "rules/LAM004-quiet.yaml",
+    ),
+    twin(
+        "EDGE001",
+        "rules/EDGE001-flag.yaml",
+        "rules/EDGE001-quiet.yaml",
+    ),
+    twin(
+        "OBS001",
+        "rules/OBS001-flag.yaml",
+        "rules/OBS001-quiet.yaml",
+    ),
+];
+
+/// Rules whose data a template cannot express, and why. Each is shown below to be not evaluated
+/// or quiet for that reason, never skipped in silence.
+const NOT_EXPRESSIBLE: &[(&str, &str)] = &[
+    (
+        "ENV002",
+        "a template cannot declare the default VPC: every VPC it declares is a new one",
+    ),
+    (
+        "NAT002",
+        "a route to a deleted target is state after deploy: a template's routes name what it declares",
+    ),
+    (
+        "NAT003",
+        "CloudFormation cannot add routes to a VPC's main route table",
+    ),
+    (
+        "SG003",
+        "a template does not declare the default security group; a rule added to it names it by \
+         an attribute known only after deploy (not evaluated)",
+    ),
+    (
+        "OBS002",
+        "API Gateway stages are not read from templates yet (not evaluated)",
+    ),
+    (
+        "OBS003",
+        "API Gateway stages are not read from templates yet (not evaluated)",
+    ),
+];
+
+/// The settings a rule needs to run at all (EDGE001: a declared edge).
+fn settings_for(rule: &str) -> Settings {
+    let mut settings = Settings::default();
+    if rule == "EDGE001" {
+        settings.edge = Some(Edge::Cloudflare);
+    }
+    settings
+}
+
+fn scan_with(path: &Path, settings: &Settings) -> (Converted, Evaluation) {
+    let template = Template::load(path).unwrap_or_else(|e| panic!("{e}"));
+    let converted = convert(&[template], &BTreeMap::new());
+    let evaluation = rules::evaluate(&converted.snapshot, settings);
+    (converted, evaluation)
+}
+
+fn assert_evaluated(rule: &str, path: &Path, evaluation: &Evaluation) {
+    let skipped: Vec<_> = evaluation
         .not_evaluated
         .iter()
-        .find(|n| n.rule_id == "NAT004")
-        .expect("NAT004 not evaluated");
-    for resource in ["SsmEndpoint", "Worker"] {
+        .filter(|n| n.rule_id == rule)
+        .collect();
+    assert!(
+        skipped.is_empty(),
+        "{rule} not evaluated on {}: {skipped:?}",
+        path.display()
+    );
+}
+
+#[test]
+fn every_rule_has_template_twins_or_a_reason_why_not() {
+    let mut covered: Vec<&str> = TWINS.iter().map(|t| t.rule).collect();
+    covered.extend(NOT_EXPRESSIBLE.iter().map(|(rule, _)| *rule));
+    let mut sorted = covered.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), covered.len(), "a rule listed twice");
+    let mut catalog: Vec<&str> = rules::all().iter().map(|r| r.meta.id.as_str()).collect();
+    catalog.sort();
+    assert_eq!(sorted, catalog);
+}
+
+#[test]
+fn each_rule_flags_its_template_at_the_expected_lines_and_its_twin_stays_quiet() {
+    for twin in TWINS {
+        let settings = settings_for(twin.rule);
+        let flag = fixture(twin.flag);
+        let (converted, evaluation) = scan_with(&flag, &settings);
+        assert_evaluated(twin.rule, &flag, &evaluation);
+        let want: Vec<(String, usize)> = if twin.lines.is_empty() {
+            expected(&flag)
+                .into_iter()
+                .filter(|(rule, _)| rule == twin.rule)
+                .collect()
+        } else {
+            twin.lines
+                .iter()
+                .map(|(needle, below)| (twin.rule.to_owned(), line_of(&flag, needle) + below))
+                .collect()
+        };
         assert!(
-            nat004.missing.iter().any(|m| m.starts_with(resource)),
-            "{nat004:?}"
+            !want.is_empty(),
+            "{} marks no {} line",
+            twin.flag,
+            twin.rule
+        );
+        assert_eq!(
+            located(&converted, &evaluation, &[twin.rule]),
+            want,
+            "{} on {}",
+            twin.rule,
+            twin.flag
+        );
+
+        let quiet = fixture(twin.quiet);
+        let (converted, evaluation) = scan_with(&quiet, &settings);
+        assert_evaluated(twin.rule, &quiet, &evaluation);
+        assert_eq!(
+            located(&converted, &evaluation, &[twin.rule]),
+            vec![],
+            "{} on {}",
+            twin.rule,
+            twin.quiet
         );
     }
-    assert!(!evaluation.findings.iter().any(|f| f.rule_id == "NAT004"));
-    let report = Report::build(&converted.snapshot, evaluation);
-    assert!(!report.summary.complete, "unknown values: incomplete");
+}
+
+#[test]
+fn rules_templates_cannot_express_are_quiet_or_not_evaluated_for_their_reason() {
+    let quiet_and_evaluated = |rule: &str, name: &str| {
+        let path = fixture(name);
+        let (_, evaluation) = scan_with(&path, &Settings::default());
+        assert_evaluated(rule, &path, &evaluation);
+        assert!(!evaluation.findings.iter().any(|f| f.rule_id == rule));
+    };
+    // ENV002: a production workload, in a VPC the template declares, which is never default.
+    let (converted, _) = scan_with(&fixture("rules/ENV001-quiet.yaml"), &Settings::default());
+    assert!(
+        converted.snapshot.scopes[0]
+            .vpcs
+            .iter()
+            .all(|v| !v.is_default)
+    );
+    quiet_and_evaluated("ENV002", "rules/ENV001-quiet.yaml");
+    // NAT002: every route names a target the template declares.
+    quiet_and_evaluated("NAT002", "rules/AZ005-flag.yaml");
+    // NAT003: the public route is on an explicit table; the main one keeps its local route.
+    quiet_and_evaluated("NAT003", "network-flag.yaml");
+
+    let (converted, evaluation) = scan_with(
+        &fixture("rules/SG003-not-evaluated.yaml"),
+        &Settings::default(),
+    );
+    let sg003 = evaluation
+        .not_evaluated
+        .iter()
+        .find(|n| n.rule_id == "SG003")
+        .expect("SG003 not evaluated");
+    assert!(
+        sg003.missing.iter().any(|m| m.contains("DefaultSgHttps")),
+        "{sg003:?}"
+    );
+    assert!(
+        converted.snapshot.coverage.unknown[0]
+            .reason
+            .contains("DefaultSecurityGroup")
+    );
+
+    let (_, evaluation) = scan_with(
+        &fixture("rules/OBS002-not-evaluated.yaml"),
+        &Settings::default(),
+    );
+    for rule in ["OBS002", "OBS003"] {
+        let skipped = evaluation
+            .not_evaluated
+            .iter()
+            .find(|n| n.rule_id == rule)
+            .unwrap_or_else(|| panic!("{rule} not evaluated"));
+        assert!(
+            skipped.missing.iter().any(|m| m.contains("Fn")),
+            "{skipped:?}"
+        );
+    }
+    for (rule, why) in NOT_EXPRESSIBLE {
+        assert!(!why.is_empty(), "{rule}");
+    }
+}
+
+/// ECS services and VPC endpoints are read: a private tier's endpoint makes it deliberate
+/// (NAT004 quiet above), and a service's subnets host workloads.
+#[test]
+fn ecs_services_and_endpoints_are_read_from_templates() {
+    let (converted, _) = scan_with(&fixture("rules/NAT004-quiet.yaml"), &Settings::default());
+    let scope = &converted.snapshot.scopes[0];
+    let service = &scope.ecs_services[0];
+    assert_eq!(service.arn, "Worker");
+    let network = service.network.as_ref().expect("awsvpc");
+    assert_eq!(network.subnet_ids, ["AppSubnetB"]);
+    assert_eq!(network.assign_public_ip, Some(false));
+    let endpoint = &scope.vpc_endpoints[0];
+    assert_eq!(endpoint.endpoint_type.as_deref(), Some("Interface"));
+    assert_eq!(endpoint.subnet_ids, ["AppSubnetA", "AppSubnetB"]);
+    assert!(converted.snapshot.coverage.unknown.is_empty());
 }
 
 #[test]
@@ -315,8 +585,9 @@ fn cfn_lint_validates_every_fixture() {
         eprintln!("cfn-lint not found: fixtures not validated (set CFN_LINT or VPCAUDIT_PYTHON)");
         return;
     };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures())
-        .unwrap()
+    let mut files: Vec<PathBuf> = [fixtures(), fixtures().join("rules")]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(dir).unwrap())
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "json"))
         .collect();
