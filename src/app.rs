@@ -8,7 +8,7 @@ use std::time::Instant;
 use crate::progress::Progress;
 use vpcaudit_collect::{self as collect, AwsOptions, CollectError};
 use vpcaudit_core::baseline::{Baseline, BaselineError};
-use vpcaudit_core::config::{CONFIG_FILE_NAME, Config, ConfigError, TEMPLATE};
+use vpcaudit_core::config::{CONFIG_FILE_NAME, Config, ConfigError, TEMPLATE, TemplateSources};
 use vpcaudit_core::finding::Severity;
 use vpcaudit_core::pipeline::{self, seconds};
 pub use vpcaudit_core::pipeline::{ExitStatus, status};
@@ -141,7 +141,7 @@ pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
         None => (collect::collect(&options.aws, &progress).await?, true),
     };
     if sources.is_none() {
-        sources = stack_sources(&snapshot, options, &progress)?;
+        sources = stack_sources(&snapshot, options, &config.templates, &progress)?;
     }
     let no_sources = report::locations::NoSources;
     let located: &dyn report::locations::SourceMap = match &sources {
@@ -201,47 +201,26 @@ pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
     Ok(status(&report, options.fail_on))
 }
 
-/// Where the resources CloudFormation created are declared: the templates given with
-/// `--templates` (an unreadable one is an error) or found under the working directory (an
-/// unreadable one is a warning), matched to stacks by file name or `--stack`. None when no
-/// resource of the snapshot belongs to a stack with a template here.
+/// Where the resources CloudFormation created are declared: the templates named by
+/// `--templates` and `--stack` over `[templates]` in the configuration (an unreadable one is an
+/// error), and, without paths, those found under the working directory (an unreadable one is a
+/// warning), matched to stacks by file name or mapping. None when no resource of the snapshot
+/// belongs to a stack with a template here.
 fn stack_sources(
     snapshot: &Snapshot,
     options: &ScanOptions,
+    configured: &TemplateSources,
     progress: &Progress,
 ) -> Result<Option<vpcaudit_iac::SourceTable>, AppError> {
-    let given = !options.source_templates.is_empty() || !options.stacks.is_empty();
-    let mut paths = if options.source_templates.is_empty() && options.stacks.is_empty() {
-        vpcaudit_iac::discover::discover(&[PathBuf::from(".")])
-    } else {
-        vpcaudit_iac::discover::discover(&options.source_templates)
-    };
-    for file in options.stacks.values() {
-        if !paths.contains(file) {
-            paths.push(file.clone());
-        }
+    let sources = configured.overridden(&options.source_templates, &options.stacks);
+    let loaded = vpcaudit_iac::live::load_stack_templates(&sources)?;
+    for error in &loaded.skipped {
+        progress.warn(format_args!("{error} (skipped)"));
     }
-    let mut templates = Vec::new();
-    let mut index_of = BTreeMap::new();
-    for path in &paths {
-        match vpcaudit_iac::Template::load(path) {
-            Ok(template) => {
-                index_of.insert(path.clone(), templates.len());
-                templates.push(template);
-            }
-            Err(error) if given => return Err(error.into()),
-            Err(error) => progress.warn(format_args!("{error} (skipped)")),
-        }
-    }
-    if templates.is_empty() {
+    if loaded.templates.is_empty() {
         return Ok(None);
     }
-    let stacks: BTreeMap<String, usize> = options
-        .stacks
-        .iter()
-        .filter_map(|(stack, file)| Some((stack.clone(), *index_of.get(file)?)))
-        .collect();
-    let table = vpcaudit_iac::live::live_sources(snapshot, &templates, &stacks);
+    let table = vpcaudit_iac::live::live_sources(snapshot, &loaded.templates, &loaded.stacks);
     Ok((!table.is_empty()).then_some(table))
 }
 

@@ -5,11 +5,13 @@
 //! RDS and Lambda in moto, whose tags the inventory does not hold) stay at their pseudo-path.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
+use vpcaudit_core::config::TemplateSources;
 use vpcaudit_core::model::{RegionInventory, Tags};
 use vpcaudit_core::snapshot::Snapshot;
 
-use crate::{SourceTable, Template, convert};
+use crate::{LoadError, SourceTable, Template, convert};
 
 pub const STACK_NAME_TAG: &str = "aws:cloudformation:stack-name";
 pub const LOGICAL_ID_TAG: &str = "aws:cloudformation:logical-id";
@@ -50,6 +52,58 @@ pub fn live_sources(
     table
 }
 
+/// The templates of deployed stacks, and which one each mapped stack uses.
+#[derive(Debug, Default)]
+pub struct StackTemplates {
+    pub templates: Vec<Template>,
+    /// Stack name → index in `templates`.
+    pub stacks: BTreeMap<String, usize>,
+    /// Discovered files that are not templates (or not readable): warnings, not errors.
+    pub skipped: Vec<LoadError>,
+}
+
+/// Reads the templates `sources` names (files or folders, and each mapped stack's file) and,
+/// when it names no paths, those discovered under the working directory. A named file that does
+/// not load is an error; a discovered one is skipped, with its error kept as a warning.
+pub fn load_stack_templates(sources: &TemplateSources) -> Result<StackTemplates, LoadError> {
+    let mut named = crate::discover::discover(&sources.paths);
+    for file in sources.stacks.values() {
+        if !named.contains(file) {
+            named.push(file.clone());
+        }
+    }
+    let discovered: Vec<PathBuf> = if sources.paths.is_empty() {
+        crate::discover::discover(&[PathBuf::from(".")])
+            .into_iter()
+            .filter(|p| !named.contains(p))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut loaded = StackTemplates::default();
+    let mut index_of = BTreeMap::new();
+    for (path, given) in named
+        .iter()
+        .map(|p| (p, true))
+        .chain(discovered.iter().map(|p| (p, false)))
+    {
+        match Template::load(path) {
+            Ok(template) => {
+                index_of.insert(path.clone(), loaded.templates.len());
+                loaded.templates.push(template);
+            }
+            Err(error) if given => return Err(error),
+            Err(error) => loaded.skipped.push(error),
+        }
+    }
+    loaded.stacks = sources
+        .stacks
+        .iter()
+        .filter_map(|(stack, file)| Some((stack.clone(), *index_of.get(file)?)))
+        .collect();
+    Ok(loaded)
+}
+
 fn file_stem(uri: &str) -> &str {
     let file = uri.rsplit('/').next().unwrap_or(uri);
     file.split('.').next().unwrap_or(file)
@@ -78,6 +132,20 @@ fn tagged_resources(scope: &RegionInventory) -> Vec<(&str, &Tags)> {
     out.extend(scope.instances.iter().map(|r| (r.id.as_str(), &r.tags)));
     out.extend(scope.db_instances.iter().map(|r| (r.id.as_str(), &r.tags)));
     out.extend(scope.db_clusters.iter().map(|r| (r.id.as_str(), &r.tags)));
+    out.extend(scope.vpc_endpoints.iter().map(|r| (r.id.as_str(), &r.tags)));
+    out.extend(
+        scope
+            .egress_only_internet_gateways
+            .iter()
+            .map(|r| (r.id.as_str(), &r.tags)),
+    );
+    out.extend(
+        scope
+            .elastic_ips
+            .iter()
+            .filter_map(|r| Some((r.allocation_id.as_deref()?, &r.tags))),
+    );
+    out.extend(scope.ecs_services.iter().map(|r| (r.arn.as_str(), &r.tags)));
     out
 }
 

@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use vpcaudit_core::config::{Edge, Settings};
+use vpcaudit_core::config::{Config, Edge, Settings, TemplateSources};
 use vpcaudit_core::report::Report;
 use vpcaudit_core::report::locations::SourceMap;
 use vpcaudit_core::report::sarif::{self, SarifOptions};
 use vpcaudit_core::rules::{self, Evaluation};
+use vpcaudit_iac::live::{LOGICAL_ID_TAG, STACK_NAME_TAG, live_sources, load_stack_templates};
 use vpcaudit_iac::{Converted, Template, convert};
 
 fn fixtures() -> PathBuf {
@@ -554,6 +555,86 @@ fn vpcaudits_own_sam_template_is_scanned() {
         .iter()
         .any(|n| n.rule_id.starts_with("LAM"));
     assert!(!lambda_rules_skipped, "{:?}", evaluation.not_evaluated);
+}
+
+/// A live-like snapshot of `network-flag.yaml` deployed as stack `stack`: its resources carry
+/// CloudFormation's tags.
+fn deployed(stack: &str) -> vpcaudit_core::snapshot::Snapshot {
+    let template = Template::load(&fixture("network-flag.yaml")).unwrap();
+    let mut snapshot = convert(&[template], &BTreeMap::new()).snapshot;
+    for scope in &mut snapshot.scopes {
+        scope.account = "123456789012".to_owned();
+        scope.region = "eu-west-1".to_owned();
+        for group in &mut scope.security_groups {
+            group
+                .tags
+                .insert(STACK_NAME_TAG.to_owned(), stack.to_owned());
+            group
+                .tags
+                .insert(LOGICAL_ID_TAG.to_owned(), group.id.clone());
+        }
+    }
+    snapshot
+}
+
+#[test]
+fn a_stack_maps_to_its_template_through_vpcaudit_toml_and_the_command_line_wins() {
+    let config = Config::parse(
+        "[templates]\nstacks = { \"prod-network\" = \"network-flag.yaml\" }\n",
+        &fixtures().join("vpcaudit.toml"),
+    )
+    .expect("config");
+    let snapshot = deployed("prod-network");
+    let evaluation = rules::evaluate(&snapshot, &Settings::default());
+    let sg001 = evaluation
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "SG001")
+        .expect("SG001");
+    let where_is = |sources: &TemplateSources| {
+        let loaded = load_stack_templates(sources).unwrap_or_else(|e| panic!("{e}"));
+        live_sources(&snapshot, &loaded.templates, &loaded.stacks)
+            .locate(sg001)
+            .map(|l| (l.uri, l.line))
+    };
+
+    // The stack's name is no file's name: the configuration's mapping places it.
+    let flag = fixture("network-flag.yaml");
+    assert_eq!(
+        where_is(&config.templates),
+        Some((
+            flag.to_string_lossy().replace('\\', "/"),
+            line_of(&flag, "# expect SG001")
+        ))
+    );
+    // Without it the template is read but the stack matches none.
+    let unmapped = TemplateSources {
+        paths: vec![flag.clone()],
+        ..TemplateSources::default()
+    };
+    assert_eq!(where_is(&unmapped), None);
+    // `--stack` replaces the configuration's entry for that stack.
+    let quiet = fixture("network-quiet.yaml");
+    let cli = BTreeMap::from([("prod-network".to_owned(), quiet.clone())]);
+    let (uri, _) = where_is(&config.templates.overridden(&[], &cli)).expect("mapped");
+    assert!(uri.ends_with("network-quiet.yaml"), "{uri}");
+    // `--templates` replaces the configuration's paths; its mappings still apply.
+    let (uri, _) = where_is(
+        &config
+            .templates
+            .overridden(std::slice::from_ref(&quiet), &BTreeMap::new()),
+    )
+    .expect("mapped");
+    assert!(uri.ends_with("network-flag.yaml"), "{uri}");
+
+    // A mapped file that is not a template is an error, not a silent miss.
+    let broken = Config::parse(
+        "[templates]\nstacks = { \"prod-network\" = \"missing.yaml\" }\n",
+        &fixtures().join("vpcaudit.toml"),
+    )
+    .expect("config");
+    let err = load_stack_templates(&broken.templates).unwrap_err();
+    assert!(err.to_string().contains("missing.yaml"), "{err}");
 }
 
 /// cfn-lint: `$CFN_LINT`, else next to `$VPCAUDIT_PYTHON`, else on PATH.

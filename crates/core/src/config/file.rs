@@ -23,6 +23,40 @@ pub struct Config {
     pub settings: Settings,
     pub rules: RuleSelection,
     pub suppressions: Vec<SuppressionRule>,
+    /// `[templates]`: where the templates of deployed stacks are.
+    pub templates: TemplateSources,
+}
+
+/// `[templates]`: the templates that declare the resources of deployed stacks, so live findings
+/// land at their lines. Paths are relative to the configuration file's folder. Command-line
+/// flags win: `--templates` replaces `paths`, `--stack` replaces one stack's entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TemplateSources {
+    /// Template files or folders to search (`--templates`); empty: discover under the working
+    /// directory.
+    pub paths: Vec<PathBuf>,
+    /// Stack name → its template, where the names differ (`--stack STACK=FILE`).
+    pub stacks: BTreeMap<String, PathBuf>,
+}
+
+impl TemplateSources {
+    /// These sources with the command line's on top: `paths`, when any, replace the
+    /// configured ones; each of `stacks` replaces that stack's entry.
+    pub fn overridden(&self, paths: &[PathBuf], stacks: &BTreeMap<String, PathBuf>) -> Self {
+        let mut merged = self.clone();
+        if !paths.is_empty() {
+            merged.paths = paths.to_vec();
+        }
+        merged
+            .stacks
+            .extend(stacks.iter().map(|(k, v)| (k.clone(), v.clone())));
+        merged
+    }
+
+    /// Whether anything names templates (else they are discovered).
+    pub fn is_given(&self) -> bool {
+        !self.paths.is_empty() || !self.stacks.is_empty()
+    }
 }
 
 /// Which rules run, and at which severity.
@@ -88,6 +122,15 @@ struct RawConfig {
     rules: RawRules,
     #[serde(default)]
     suppress: Vec<Spanned<RawSuppression>>,
+    #[serde(default)]
+    templates: RawTemplates,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawTemplates {
+    paths: Vec<Spanned<String>>,
+    stacks: BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -226,6 +269,29 @@ impl Config {
             });
         }
 
+        // Relative to the configuration's folder, like `edge_ranges_file`.
+        let relative = |value: &Spanned<String>| {
+            let text = value.get_ref().trim();
+            if text.is_empty() {
+                return Err(at(value.span().start, "an empty template path".to_owned()));
+            }
+            Ok(path
+                .parent()
+                .map_or_else(|| PathBuf::from(text), |dir| dir.join(text)))
+        };
+        let mut templates = TemplateSources::default();
+        for entry in &raw.templates.paths {
+            templates.paths.push(relative(entry)?);
+        }
+        for (stack, file) in &raw.templates.stacks {
+            if stack.get_ref().trim().is_empty() {
+                return Err(at(stack.span().start, "an empty stack name".to_owned()));
+            }
+            templates
+                .stacks
+                .insert(stack.get_ref().clone(), relative(file)?);
+        }
+
         let mut settings = raw.settings;
         resolve_edge_ranges(&mut settings, path)?;
         Ok(Config {
@@ -233,6 +299,7 @@ impl Config {
             settings,
             rules: selection,
             suppressions,
+            templates,
         })
     }
 }
@@ -326,6 +393,14 @@ disable_principles = []
 # tags = { Role = "bastion" }    # and/or tags the resource must carry
 # reason = "Bastion reachable from the office VPN only; tracked in SEC-142"
 # expires = 2027-03-31
+
+# Where the templates of deployed stacks are, so live findings land at their lines (paths are
+# relative to this file). Without `paths`, templates are discovered under the working directory;
+# a stack maps to the template named like it, or to the one given here. --templates and --stack
+# override these.
+[templates]
+paths = []
+# stacks = { "prod-network" = "infra/network.yaml" }
 "#;
 
 #[cfg(test)]
@@ -420,6 +495,56 @@ mod tests {
             bad.to_string()
                 .starts_with("vpcaudit.toml:5:11: `expires` must be a date"),
             "{bad}"
+        );
+    }
+
+    #[test]
+    fn template_paths_and_stack_mappings_are_read_relative_to_the_file() {
+        let config = Config::parse(
+            "[templates]\npaths = [\"infra\", \"cdk.out/App.template.json\"]\n\
+             stacks = { \"prod-network\" = \"infra/network.yaml\" }\n",
+            Path::new("repo/vpcaudit.toml"),
+        )
+        .expect("parses");
+        assert_eq!(
+            config.templates.paths,
+            [
+                PathBuf::from("repo/infra"),
+                PathBuf::from("repo/cdk.out/App.template.json")
+            ]
+        );
+        assert_eq!(
+            config.templates.stacks,
+            BTreeMap::from([(
+                "prod-network".to_owned(),
+                PathBuf::from("repo/infra/network.yaml")
+            )])
+        );
+        // In the working directory, paths stay as written (they become SARIF URIs).
+        let config =
+            parse("[templates]\nstacks = { billing = \"billing.yaml\" }\n").expect("parses");
+        assert_eq!(
+            config.templates.stacks.get("billing"),
+            Some(&PathBuf::from("billing.yaml"))
+        );
+        assert_eq!(Config::default().templates, TemplateSources::default());
+    }
+
+    #[test]
+    fn template_errors_name_line_and_column() {
+        let err = parse("[templates]\npaths = []\nstack = { a = \"b.yaml\" }\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("vpcaudit.toml:3:1: unknown field `stack`"),
+            "{err}"
+        );
+        let err = parse("[templates]\nstacks = { a = 3 }\n").unwrap_err();
+        assert!(err.to_string().starts_with("vpcaudit.toml:2:16:"), "{err}");
+        let err = parse("[templates]\npaths = [\"ok\", \" \"]\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("vpcaudit.toml:2:16: an empty template path"),
+            "{err}"
         );
     }
 

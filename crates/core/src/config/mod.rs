@@ -3,7 +3,10 @@
 
 mod file;
 
-pub use file::{CONFIG_FILE_NAME, Config, ConfigError, RuleSelection, SuppressionRule, TEMPLATE};
+pub use file::{
+    CONFIG_FILE_NAME, Config, ConfigError, RuleSelection, SuppressionRule, TEMPLATE,
+    TemplateSources,
+};
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
