@@ -557,6 +557,213 @@ fn vpcaudits_own_sam_template_is_scanned() {
     assert!(!lambda_rules_skipped, "{:?}", evaluation.not_evaluated);
 }
 
+#[test]
+fn load_balancers_addresses_and_gateways_convert_with_aws_defaults() {
+    let path = fixture("load-balancing.yaml");
+    let (converted, evaluation) = scan_with(&path, &Settings::default());
+    assert!(
+        converted.snapshot.coverage.unknown.is_empty(),
+        "{:?}",
+        converted.snapshot.coverage.unknown
+    );
+    // Every load-balancing dataset is read, so no rule is left partly evaluated for it.
+    assert!(
+        evaluation.not_evaluated.is_empty(),
+        "{:?}",
+        evaluation.not_evaluated
+    );
+    let scope = &converted.snapshot.scopes[0];
+    let nlb = scope
+        .load_balancers
+        .iter()
+        .find(|l| l.arn == "Nlb")
+        .unwrap();
+    assert_eq!(nlb.kind.as_deref(), Some("network"));
+    assert_eq!(
+        nlb.scheme.as_deref(),
+        Some("internet-facing"),
+        "AWS's default"
+    );
+    assert_eq!(nlb.ip_address_type.as_deref(), Some("ipv4"));
+    assert!(nlb.security_group_ids.is_empty(), "an NLB without groups");
+    assert_eq!(nlb.vpc_id.as_deref(), Some("Vpc"));
+    let zone = &nlb.zones[0];
+    assert_eq!(zone.subnet_id.as_deref(), Some("PublicSubnetA"));
+    assert_eq!(zone.addresses[0].allocation_id.as_deref(), Some("NlbEip"));
+    let alb = scope
+        .load_balancers
+        .iter()
+        .find(|l| l.arn == "Alb")
+        .unwrap();
+    assert_eq!(alb.name, "web");
+    assert_eq!(alb.kind.as_deref(), Some("application"), "AWS's default");
+    assert_eq!(alb.scheme.as_deref(), Some("internal"));
+    assert_eq!(alb.zones.len(), 2);
+
+    let listener = scope
+        .listeners
+        .iter()
+        .find(|l| l.arn == "NlbListener")
+        .unwrap();
+    assert_eq!(listener.load_balancer_arn, "Nlb");
+    assert_eq!(
+        (listener.port, listener.protocol.as_deref()),
+        (Some(443), Some("TCP"))
+    );
+    assert_eq!(listener.default_actions[0].target_group_arns, ["IpTargets"]);
+    let ip = scope
+        .target_groups
+        .iter()
+        .find(|g| g.arn == "IpTargets")
+        .unwrap();
+    assert_eq!(ip.preserve_client_ip, Some(false), "the attribute as set");
+    assert_eq!(ip.load_balancer_arns, ["Nlb"]);
+    // The listener rule's weighted groups serve the ALB; a group without the attribute
+    // falls back on AWS's default through the model.
+    for arn in ["BlueTargets", "GreenTargets"] {
+        let group = scope.target_groups.iter().find(|g| g.arn == arn).unwrap();
+        assert_eq!(group.load_balancer_arns, ["Alb"], "{arn}");
+        assert_eq!(
+            group.target_type.as_deref(),
+            Some("instance"),
+            "AWS's default"
+        );
+        assert_eq!(group.preserve_client_ip, None);
+        assert_eq!(group.client_ip_preserved(), Some(false));
+    }
+    let blue: Vec<_> = scope
+        .targets
+        .iter()
+        .filter(|t| t.target_group_arn == "BlueTargets")
+        .map(|t| (t.id.as_str(), t.port))
+        .collect();
+    assert_eq!(blue, [("Web", Some(8080))]);
+
+    let classic = &scope.classic_load_balancers[0];
+    assert_eq!(classic.name, "Classic");
+    assert_eq!(
+        classic.scheme.as_deref(),
+        Some("internet-facing"),
+        "AWS's default"
+    );
+    assert_eq!(classic.instance_ids, ["Web"]);
+    assert_eq!(classic.listeners[0].port, Some(80));
+    assert_eq!(classic.listeners[0].instance_port, Some(8080));
+    assert_eq!(classic.vpc_id.as_deref(), Some("Vpc"));
+
+    // The Elastic IP gives the instance its public address.
+    let web = scope.instances.iter().find(|i| i.id == "Web").unwrap();
+    assert_eq!(web.public_ip.as_deref(), Some("Elastic IP WebEip"));
+    let eip = scope
+        .elastic_ips
+        .iter()
+        .find(|e| e.allocation_id.as_deref() == Some("WebEip"))
+        .unwrap();
+    assert!(eip.is_associated());
+    assert_eq!(eip.instance_id.as_deref(), Some("Web"));
+    assert_eq!(
+        scope.egress_only_internet_gateways[0].attached_vpc_ids,
+        ["Vpc"]
+    );
+    // Every converted dataset is counted as collected in the template's scope.
+    let collected = |operation: &str| {
+        converted
+            .snapshot
+            .coverage
+            .collected
+            .iter()
+            .find(|c| c.operation == operation)
+            .map(|c| c.count)
+    };
+    assert_eq!(collected("DescribeLoadBalancers"), Some(2));
+    assert_eq!(collected("DescribeListeners"), Some(2));
+
+    // The web instance in a public subnet with an Elastic IP is TIER002, at its line.
+    assert_eq!(
+        located(&converted, &evaluation, &["TIER002"]),
+        vec![("TIER002".to_owned(), line_of(&path, "  Web:"))]
+    );
+}
+
+#[test]
+fn load_balancing_values_known_only_at_deploy_are_unknown_never_defaulted() {
+    let text = "Parameters:
+  Scheme:
+    Type: String
+Resources:
+  Vpc:
+    Type: AWS::EC2::VPC
+    Properties:
+      CidrBlock: 10.0.0.0/16
+  Subnet:
+    Type: AWS::EC2::Subnet
+    Properties:
+      VpcId: !Ref Vpc
+      CidrBlock: 10.0.0.0/24
+      AvailabilityZone: eu-west-1a
+  Lb:
+    Type: AWS::ElasticLoadBalancingV2::LoadBalancer
+    Properties:
+      Scheme: !Ref Scheme
+      Subnets: [!Ref Subnet]
+  Targets:
+    Type: AWS::ElasticLoadBalancingV2::TargetGroup
+    Properties:
+      VpcId: !Ref Vpc
+      Protocol: HTTP
+      Port: 80
+      TargetType: ip
+  Service:
+    Type: AWS::ECS::Service
+    Properties:
+      TaskDefinition: task
+      LoadBalancers:
+        - TargetGroupArn: !Ref Targets
+          ContainerName: app
+          ContainerPort: 80
+";
+    let template = Template::parse("lb.yaml", text).unwrap();
+    let converted = convert(&[template], &BTreeMap::new());
+    let mut unknown: Vec<(&str, &str, String)> = converted
+        .snapshot
+        .coverage
+        .unknown
+        .iter()
+        .map(|u| {
+            (
+                u.resource.as_str(),
+                u.property.as_str(),
+                format!("{:?}", u.dataset),
+            )
+        })
+        .collect();
+    unknown.sort();
+    assert_eq!(
+        unknown,
+        [
+            ("Lb", "Scheme", "LoadBalancers".to_owned()),
+            // An ALB without groups gets the VPC's default group, which is not declared.
+            ("Lb", "SecurityGroups", "LoadBalancers".to_owned()),
+            // The tasks join the group at runtime: its targets are not in the template.
+            ("Service", "LoadBalancers[0]", "TargetHealth".to_owned()),
+        ]
+    );
+    let lb = &converted.snapshot.scopes[0].load_balancers[0];
+    assert_eq!(lb.scheme, None, "unknown, not internet-facing");
+    let evaluation = rules::evaluate(&converted.snapshot, &Settings::default());
+    let sg001 = evaluation
+        .not_evaluated
+        .iter()
+        .find(|n| n.rule_id == "SG001")
+        .expect("paths through load balancers not evaluated");
+    assert!(
+        sg001.missing.iter().any(|m| m.contains("Lb.Scheme")),
+        "{sg001:?}"
+    );
+    let report = Report::build(&converted.snapshot, evaluation);
+    assert!(!report.summary.complete);
+}
+
 /// A live-like snapshot of `network-flag.yaml` deployed as stack `stack`: its resources carry
 /// CloudFormation's tags.
 fn deployed(stack: &str) -> vpcaudit_core::snapshot::Snapshot {
