@@ -3,8 +3,10 @@
 //!
 //! Each resource's id in the inventory is its logical id, so `!Ref` joins resources exactly as
 //! AWS ids do. What AWS creates implicitly is added the way AWS creates it: a VPC's main route
-//! table (only the local route: CloudFormation cannot route the main table), a security group's
-//! allow-all egress when the template declares none. A value that cannot be known before deploy
+//! table (only the local route: CloudFormation cannot route the main table), its default network
+//! ACL (allow all IPv4, for the subnets no ACL is associated with), a security group's allow-all
+//! egress when the template declares none. Load balancers are in `balancing`, addresses,
+//! endpoints, egress-only gateways and ECS services in `addresses`. A value that cannot be known before deploy
 //! is listed in the snapshot's `coverage.unknown`, so the rules reading its dataset are not
 //! evaluated for that template rather than passing on a guess.
 
