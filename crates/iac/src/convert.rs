@@ -4,8 +4,8 @@
 //! Each resource's id in the inventory is its logical id, so `!Ref` joins resources exactly as
 //! AWS ids do. What AWS creates implicitly is added the way AWS creates it: a VPC's main route
 //! table (only the local route: CloudFormation cannot route the main table), its default network
-//! ACL (allow all IPv4, for the subnets no ACL is associated with), a security group's allow-all
-//! egress when the template declares none. Load balancers are in `balancing`, addresses,
+//! ACL (allow all IPv4, for the subnets no ACL is associated with), an instance's primary
+//! network interface, a security group's allow-all egress when the template declares none. Load balancers are in `balancing`, addresses,
 //! endpoints, egress-only gateways and ECS services in `addresses`. A value that cannot be known before deploy
 //! is listed in the snapshot's `coverage.unknown`, so the rules reading its dataset are not
 //! evaluated for that template rather than passing on a guess.
@@ -20,9 +20,9 @@ use serde_json::json;
 use vpcaudit_core::model::{
     DbCluster, DbInstance, DbSubnetGroup, DbSubnetGroupMember, Endpoint, EnvironmentVariable,
     FlowLog, Instance, InternetGateway, LambdaFunction, LambdaVpcConfig, NatGateway, NetworkAcl,
-    NetworkAclEntry, PortRange, Protocol, RegionInventory, Route, RouteDestination, RouteState,
-    RouteTable, RouteTableAssociation, RouteTarget, SecurityGroup, SecurityGroupPeer,
-    SecurityGroupRule, Subnet, Tags, Vpc,
+    NetworkAclEntry, NetworkInterface, NetworkInterfaceAttachment, PortRange, PrivateIp, Protocol,
+    RegionInventory, Route, RouteDestination, RouteState, RouteTable, RouteTableAssociation,
+    RouteTarget, SecurityGroup, SecurityGroupPeer, SecurityGroupRule, Subnet, Tags, Vpc,
 };
 use vpcaudit_core::secrets::{KnownEndpoints, value_facts};
 use vpcaudit_core::snapshot::{
@@ -1156,6 +1156,7 @@ impl<'t> Converter<'t> {
         let mut subnet_id = self.prop(r, "SubnetId", d);
         let mut groups = self.list(r, "SecurityGroupIds", d);
         let mut public = None;
+        let mut primary_private_ip = None;
         if let Some(Value::List(interfaces)) =
             r.properties.get("NetworkInterfaces").map(|n| &n.value)
             && let Some(primary) = interfaces.first()
@@ -1176,6 +1177,10 @@ impl<'t> Converter<'t> {
                 .get("AssociatePublicIpAddress")
                 .and_then(Node::as_str)
                 .map(|v| v.eq_ignore_ascii_case("true"));
+            primary_private_ip = primary
+                .get("PrivateIpAddress")
+                .and_then(Node::as_str)
+                .map(str::to_owned);
         }
         let subnet_public = subnet_id
             .as_deref()
@@ -1189,18 +1194,62 @@ impl<'t> Converter<'t> {
         let vpc_id = subnet_id.as_deref().and_then(|s| self.subnet_vpc(s));
         let instance_type = self.prop(r, "InstanceType", d);
         let tags = self.tags(r, d);
+        let private_ip = match self.prop(r, "PrivateIpAddress", d) {
+            Some(ip) => Some(ip),
+            None => primary_private_ip,
+        };
+        // AWS's default is on: an instance forwards others' traffic only when turned off.
+        let source_dest_check = match r.properties.get("SourceDestCheck") {
+            Some(_) => self.flag(r, "SourceDestCheck", d),
+            None => Some(true),
+        };
+        // Every instance has a primary network interface: what load balancers and routes reach.
+        // Its public address (if any) is assigned at launch, so it is not one the model can
+        // route to; the instance record says it will have one.
+        let interface = NetworkInterface {
+            id: primary_interface_id(r.id),
+            subnet_id: subnet_id.clone(),
+            vpc_id: vpc_id.clone(),
+            availability_zone: subnet_id
+                .as_deref()
+                .and_then(|s| self.inventory.subnets.iter().find(|x| x.id == s))
+                .map(|s| s.availability_zone.clone()),
+            interface_type: Some("interface".to_owned()),
+            security_group_ids: groups.clone(),
+            private_ip: private_ip.clone(),
+            private_ips: private_ip
+                .iter()
+                .map(|address| PrivateIp {
+                    address: address.clone(),
+                    primary: true,
+                    ..PrivateIp::default()
+                })
+                .collect(),
+            instance_id: Some(r.id.to_owned()),
+            status: Some("in-use".to_owned()),
+            source_dest_check,
+            attachment: Some(NetworkInterfaceAttachment {
+                instance_id: Some(r.id.to_owned()),
+                device_index: Some(0),
+                status: Some("attached".to_owned()),
+                ..NetworkInterfaceAttachment::default()
+            }),
+            ..NetworkInterface::default()
+        };
+        self.inventory.network_interfaces.push(interface);
         self.inventory.instances.push(Instance {
             id: r.id.to_owned(),
             vpc_id,
             subnet_id,
             state: Some("running".to_owned()),
             instance_type,
-            private_ip: None,
+            private_ip,
             public_ip,
             security_group_ids: groups,
             tags,
         });
         self.source(r);
+        self.alias_source(r.id, &primary_interface_id(r.id));
     }
 
     fn flow_log(&mut self, r: &Declared<'_>) {
@@ -1419,6 +1468,11 @@ impl<'t> Converter<'t> {
             .find(|s| s.id == subnet_id)
             .map(|s| s.vpc_id.clone())
     }
+}
+
+/// The id standing for the primary network interface AWS creates with a template instance.
+pub fn primary_interface_id(instance_id: &str) -> String {
+    format!("{instance_id}.PrimaryInterface")
 }
 
 /// The id standing for the default network ACL AWS creates with a template VPC.

@@ -685,6 +685,35 @@ fn load_balancers_addresses_and_gateways_convert_with_aws_defaults() {
     );
 }
 
+/// An instance's primary interface is part of the template's inventory (AWS creates it), so
+/// paths from the internet through a load balancer reach the instance behind it.
+#[test]
+fn paths_through_a_template_load_balancer_reach_its_instance_targets() {
+    let (converted, _) = scan_with(&fixture("rules/EDGE001-flag.yaml"), &Settings::default());
+    let scope = &converted.snapshot.scopes[0];
+    let network = vpcaudit_core::reach::Network::build(scope);
+    let paths = network
+        .through_load_balancers
+        .get("App.PrimaryInterface")
+        .expect("the ALB's target is reached");
+    let hops = serde_json::to_value(&paths[0].path).unwrap();
+    for hop in [
+        "load_balancer",
+        "listener",
+        "target_group",
+        "security_group",
+    ] {
+        assert!(
+            hops.as_array().unwrap().iter().any(|h| h["hop"] == hop),
+            "{hop}: {hops}"
+        );
+    }
+    // The internal twin is no entry point.
+    let (converted, _) = scan_with(&fixture("rules/EDGE001-quiet.yaml"), &Settings::default());
+    let network = vpcaudit_core::reach::Network::build(&converted.snapshot.scopes[0]);
+    assert!(network.through_load_balancers.is_empty());
+}
+
 #[test]
 fn load_balancing_values_known_only_at_deploy_are_unknown_never_defaulted() {
     let text = "Parameters:
