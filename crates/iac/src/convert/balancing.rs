@@ -134,7 +134,7 @@ impl Converter<'_> {
             );
             return;
         };
-        self.serve(&lb, &default_actions);
+        self.serve(r.id, &lb, &default_actions);
         self.inventory.listeners.push(Listener {
             arn: r.id.to_owned(),
             load_balancer_arn: lb.clone(),
@@ -184,13 +184,13 @@ impl Converter<'_> {
             );
             return;
         };
-        self.serve(&lb, &actions);
+        self.serve(r.id, &lb, &actions);
         self.source(r);
     }
 
-    /// Records `lb` on each target group `actions` forward to; a group the template does not
-    /// declare is unknown.
-    fn serve(&mut self, lb: &str, actions: &[ListenerAction]) {
+    /// Records `lb` on each target group `actions` (of resource `by`) forward to; a group the
+    /// template does not declare is unknown.
+    fn serve(&mut self, by: &str, lb: &str, actions: &[ListenerAction]) {
         for arn in actions.iter().flat_map(|a| &a.target_group_arns) {
             if let Some(group) = self
                 .inventory
@@ -204,7 +204,7 @@ impl Converter<'_> {
             } else {
                 self.note_unknown(
                     Dataset::TargetGroups,
-                    lb,
+                    by,
                     "TargetGroupArn",
                     format!("target group `{arn}` is not in the template"),
                 );
@@ -309,7 +309,8 @@ impl Converter<'_> {
                     }
                     None => None,
                 };
-                let availability_zone = self.text(r, target.get("AvailabilityZone"), &path, t);
+                let zone_path = format!("{path}.AvailabilityZone");
+                let availability_zone = self.text(r, target.get("AvailabilityZone"), &zone_path, t);
                 self.inventory.targets.push(Target {
                     target_group_arn: r.id.to_owned(),
                     id,
@@ -373,8 +374,14 @@ impl Converter<'_> {
                     instance_protocol: field("InstanceProtocol"),
                     protocol,
                 };
-                if classic.port.is_none() {
-                    self.note_unknown(d, r.id, &path, "no valid LoadBalancerPort".to_owned());
+                // Both are required; a missing one is never taken to be the other.
+                if classic.port.is_none() || classic.instance_port.is_none() {
+                    self.note_unknown(
+                        d,
+                        r.id,
+                        &path,
+                        "no valid LoadBalancerPort and InstancePort".to_owned(),
+                    );
                     continue;
                 }
                 let matcher = json!({ "hop": "listener", "protocol": classic.protocol, "port": classic.port });
