@@ -6,6 +6,9 @@
     python iam.py --endpoint URL user NAME POLICY.json
         an IAM user with POLICY as its only (inline) policy; prints {"key": ..., "secret": ...,
         "arn": ...}
+    python iam.py --endpoint URL users SPEC.json
+        one user per entry of SPEC ([{"name": ..., "policy": {...}}, ...]); prints a list of
+        {"key": ..., "secret": ..., "arn": ...} in the same order
     python iam.py --endpoint URL role NAME POLICY.json TRUSTED_ARN
         a role with POLICY that TRUSTED_ARN may assume; prints {"arn": ...}
     python iam.py --endpoint URL organization
@@ -60,6 +63,8 @@ def main(argv=None):
     user = sub.add_parser("user")
     user.add_argument("name")
     user.add_argument("policy")
+    users = sub.add_parser("users")
+    users.add_argument("spec")
     role = sub.add_parser("role")
     role.add_argument("name")
     role.add_argument("policy")
@@ -79,6 +84,19 @@ def main(argv=None):
             iam.put_user_policy(UserName=args.name, PolicyName="vpcaudit", PolicyDocument=f.read())
         key = iam.create_access_key(UserName=args.name)["AccessKey"]
         print(json.dumps({"key": key["AccessKeyId"], "secret": key["SecretAccessKey"], "arn": arn}))
+    elif args.command == "users":
+        iam = client(args.endpoint, "iam")
+        with open(args.spec) as f:
+            spec = json.load(f)
+        made = []
+        for entry in spec:
+            arn = iam.create_user(UserName=entry["name"])["User"]["Arn"]
+            iam.put_user_policy(
+                UserName=entry["name"], PolicyName="vpcaudit", PolicyDocument=json.dumps(entry["policy"])
+            )
+            key = iam.create_access_key(UserName=entry["name"])["AccessKey"]
+            made.append({"key": key["AccessKeyId"], "secret": key["SecretAccessKey"], "arn": arn})
+        print(json.dumps(made))
     elif args.command == "role":
         iam = client(args.endpoint, "iam")
         trust = {

@@ -28,12 +28,12 @@ pub(super) struct Converted<T> {
 }
 
 pub(super) struct Network {
-    vpcs: Read<Vpc>,
-    subnets: Read<Subnet>,
+    vpcs: Read<Converted<Vpc>>,
+    subnets: Read<Converted<Subnet>>,
     route_tables: Read<Converted<RouteTable>>,
     internet_gateways: Read<InternetGateway>,
     nat_gateways: Read<NatGateway>,
-    network_acls: Read<NetworkAcl>,
+    network_acls: Read<Converted<NetworkAcl>>,
     security_groups: Read<Converted<SecurityGroup>>,
     network_interfaces: Read<NetworkInterface>,
     instances: Read<Instance>,
@@ -163,13 +163,13 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
 
 impl Network {
     pub(super) fn store(self, inventory: &mut RegionInventory, recorder: &mut Recorder<'_>) {
-        inventory.vpcs = recorder.take(Dataset::Vpcs, self.vpcs);
-        inventory.subnets = recorder.take(Dataset::Subnets, self.subnets);
+        inventory.vpcs = recorder.take_converted(Dataset::Vpcs, self.vpcs);
+        inventory.subnets = recorder.take_converted(Dataset::Subnets, self.subnets);
         inventory.route_tables = recorder.take_converted(Dataset::RouteTables, self.route_tables);
         inventory.internet_gateways =
             recorder.take(Dataset::InternetGateways, self.internet_gateways);
         inventory.nat_gateways = recorder.take(Dataset::NatGateways, self.nat_gateways);
-        inventory.network_acls = recorder.take(Dataset::NetworkAcls, self.network_acls);
+        inventory.network_acls = recorder.take_converted(Dataset::NetworkAcls, self.network_acls);
         inventory.security_groups =
             recorder.take_converted(Dataset::SecurityGroups, self.security_groups);
         inventory.network_interfaces =
@@ -200,15 +200,27 @@ fn owned(value: Option<&str>) -> String {
     value.unwrap_or_default().to_owned()
 }
 
-fn ipv4(cidr: Option<&str>) -> Option<Ipv4Net> {
-    cidr?.parse().ok()
+/// A CIDR AWS returned, or None when there is none; one that does not parse is noted
+/// (`what` names where it was), never silently taken for "no CIDR".
+fn noted_cidr<T: std::str::FromStr>(
+    text: Option<&str>,
+    family: &str,
+    what: &dyn Fn() -> String,
+    notes: &mut Vec<String>,
+) -> Option<T> {
+    let text = text?;
+    match text.parse() {
+        Ok(cidr) => Some(cidr),
+        Err(_) => {
+            notes.push(format!("{}: `{text}` is not an {family} CIDR", what()));
+            None
+        }
+    }
 }
 
-fn ipv6(cidr: Option<&str>) -> Option<Ipv6Net> {
-    cidr?.parse().ok()
-}
-
-fn vpc(v: &sdk::Vpc) -> Vpc {
+fn vpc(v: &sdk::Vpc) -> Converted<Vpc> {
+    let mut notes = Vec::new();
+    let what = || format!("VPC {} CIDR block", owned(v.vpc_id()));
     let mut cidr_blocks: Vec<Ipv4Net> = v
         .cidr_block_association_set()
         .iter()
@@ -217,43 +229,59 @@ fn vpc(v: &sdk::Vpc) -> Vpc {
                 .and_then(|s| s.state())
                 .is_none_or(|s| s.as_str() == "associated")
         })
-        .filter_map(|a| ipv4(a.cidr_block()))
+        .filter_map(|a| noted_cidr(a.cidr_block(), "IPv4", &what, &mut notes))
         .collect();
-    if cidr_blocks.is_empty() {
-        cidr_blocks.extend(ipv4(v.cidr_block()));
+    if cidr_blocks.is_empty() && notes.is_empty() {
+        cidr_blocks.extend(noted_cidr::<Ipv4Net>(
+            v.cidr_block(),
+            "IPv4",
+            &what,
+            &mut notes,
+        ));
     }
-    Vpc {
-        id: owned(v.vpc_id()),
-        cidr_blocks,
-        ipv6_cidr_blocks: v
-            .ipv6_cidr_block_association_set()
-            .iter()
-            .filter_map(|a| ipv6(a.ipv6_cidr_block()))
-            .collect(),
-        is_default: v.is_default().unwrap_or(false),
-        state: v.state().map(|s| s.as_str().to_owned()),
-        owner_id: v.owner_id().map(str::to_owned),
-        tags: ec2_tags(v.tags()),
+    let ipv6_cidr_blocks = v
+        .ipv6_cidr_block_association_set()
+        .iter()
+        .filter_map(|a| noted_cidr(a.ipv6_cidr_block(), "IPv6", &what, &mut notes))
+        .collect();
+    Converted {
+        item: Vpc {
+            id: owned(v.vpc_id()),
+            cidr_blocks,
+            ipv6_cidr_blocks,
+            is_default: v.is_default().unwrap_or(false),
+            state: v.state().map(|s| s.as_str().to_owned()),
+            owner_id: v.owner_id().map(str::to_owned),
+            tags: ec2_tags(v.tags()),
+        },
+        unconvertible: notes,
     }
 }
 
-fn subnet(s: &sdk::Subnet) -> Subnet {
-    Subnet {
-        id: owned(s.subnet_id()),
-        vpc_id: owned(s.vpc_id()),
-        availability_zone: owned(s.availability_zone()),
-        availability_zone_id: s.availability_zone_id().map(str::to_owned),
-        cidr_block: ipv4(s.cidr_block()),
-        ipv6_cidr_blocks: s
-            .ipv6_cidr_block_association_set()
-            .iter()
-            .filter_map(|a| ipv6(a.ipv6_cidr_block()))
-            .collect(),
-        map_public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
-        arn: s.subnet_arn().map(str::to_owned),
-        owner_id: s.owner_id().map(str::to_owned),
-        assign_ipv6_address_on_creation: s.assign_ipv6_address_on_creation(),
-        tags: ec2_tags(s.tags()),
+fn subnet(s: &sdk::Subnet) -> Converted<Subnet> {
+    let mut notes = Vec::new();
+    let what = || format!("subnet {} CIDR block", owned(s.subnet_id()));
+    let cidr_block = noted_cidr(s.cidr_block(), "IPv4", &what, &mut notes);
+    let ipv6_cidr_blocks = s
+        .ipv6_cidr_block_association_set()
+        .iter()
+        .filter_map(|a| noted_cidr(a.ipv6_cidr_block(), "IPv6", &what, &mut notes))
+        .collect();
+    Converted {
+        item: Subnet {
+            id: owned(s.subnet_id()),
+            vpc_id: owned(s.vpc_id()),
+            availability_zone: owned(s.availability_zone()),
+            availability_zone_id: s.availability_zone_id().map(str::to_owned),
+            cidr_block,
+            ipv6_cidr_blocks,
+            map_public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
+            arn: s.subnet_arn().map(str::to_owned),
+            owner_id: s.owner_id().map(str::to_owned),
+            assign_ipv6_address_on_creation: s.assign_ipv6_address_on_creation(),
+            tags: ec2_tags(s.tags()),
+        },
+        unconvertible: notes,
     }
 }
 
@@ -386,39 +414,72 @@ fn nat_gateway(n: &sdk::NatGateway) -> NatGateway {
     }
 }
 
-fn network_acl(a: &sdk::NetworkAcl) -> NetworkAcl {
-    NetworkAcl {
-        id: owned(a.network_acl_id()),
-        vpc_id: owned(a.vpc_id()),
-        is_default: a.is_default().unwrap_or(false),
-        entries: a
-            .entries()
-            .iter()
-            .map(|e| NetworkAclEntry {
-                rule_number: e.rule_number().unwrap_or_default(),
-                egress: e.egress().unwrap_or(false),
-                action: e
-                    .rule_action()
-                    .map(|r| r.as_str().to_owned())
-                    .unwrap_or_default(),
-                protocol: Protocol(owned(e.protocol())),
-                cidr_block: ipv4(e.cidr_block()),
-                ipv6_cidr_block: ipv6(e.ipv6_cidr_block()),
-                port_range: e.port_range().and_then(|p| {
-                    Some(PortRange {
-                        from: p.from()?,
-                        to: p.to()?,
-                    })
-                }),
-            })
-            .collect(),
-        subnet_ids: a
-            .associations()
-            .iter()
-            .filter_map(|x| x.subnet_id().map(str::to_owned))
-            .collect(),
-        tags: ec2_tags(a.tags()),
+fn network_acl(a: &sdk::NetworkAcl) -> Converted<NetworkAcl> {
+    let mut notes = Vec::new();
+    let mut entries = Vec::new();
+    for e in a.entries() {
+        match network_acl_entry(e) {
+            Ok(entry) => entries.push(entry),
+            Err(why) => notes.push(format!("network ACL {}: {why}", owned(a.network_acl_id()))),
+        }
     }
+    Converted {
+        item: NetworkAcl {
+            id: owned(a.network_acl_id()),
+            vpc_id: owned(a.vpc_id()),
+            is_default: a.is_default().unwrap_or(false),
+            entries,
+            subnet_ids: a
+                .associations()
+                .iter()
+                .filter_map(|x| x.subnet_id().map(str::to_owned))
+                .collect(),
+            tags: ec2_tags(a.tags()),
+        },
+        unconvertible: notes,
+    }
+}
+
+/// An ACL entry, or why it cannot be one. Entries are evaluated in order and the first match
+/// decides, so an entry left out (an allow or a deny) would change what the ACL admits.
+fn network_acl_entry(e: &sdk::NetworkAclEntry) -> Result<NetworkAclEntry, String> {
+    let direction = if e.egress().unwrap_or(false) {
+        "outbound"
+    } else {
+        "inbound"
+    };
+    let number = e
+        .rule_number()
+        .ok_or_else(|| format!("an {direction} entry without a rule number"))?;
+    let what = || format!("{direction} entry {number}");
+    let action = e
+        .rule_action()
+        .map(|r| r.as_str().to_owned())
+        .filter(|r| r == "allow" || r == "deny")
+        .ok_or_else(|| format!("{}: no allow/deny action", what()))?;
+    let mut notes = Vec::new();
+    let cidr_block = noted_cidr(e.cidr_block(), "IPv4", &what, &mut notes);
+    let ipv6_cidr_block = noted_cidr(e.ipv6_cidr_block(), "IPv6", &what, &mut notes);
+    if let Some(note) = notes.into_iter().next() {
+        return Err(note);
+    }
+    if cidr_block.is_none() && ipv6_cidr_block.is_none() {
+        return Err(format!("{}: no CIDR block", what()));
+    }
+    Ok(NetworkAclEntry {
+        rule_number: number,
+        egress: e.egress().unwrap_or(false),
+        action,
+        protocol: Protocol(owned(e.protocol())),
+        cidr_block,
+        ipv6_cidr_block,
+        port_range: e.port_range().and_then(|p| {
+            Some(PortRange {
+                from: p.from()?,
+                to: p.to()?,
+            })
+        }),
+    })
 }
 
 fn security_group(g: &sdk::SecurityGroup) -> Converted<SecurityGroup> {
@@ -801,6 +862,90 @@ mod tests {
     }
 
     #[test]
+    fn cidrs_that_do_not_parse_are_noted_in_vpcs_subnets_and_acls() {
+        let vpc = vpc(&sdk::Vpc::builder()
+            .vpc_id("vpc-1")
+            .cidr_block("10.0.0.0/16")
+            .cidr_block_association_set(
+                sdk::VpcCidrBlockAssociation::builder()
+                    .cidr_block("10.0.0.0/33")
+                    .build(),
+            )
+            .build());
+        assert_eq!(vpc.unconvertible.len(), 1, "{:?}", vpc.unconvertible);
+        assert!(vpc.unconvertible[0].contains("vpc-1"));
+        assert!(vpc.unconvertible[0].contains("`10.0.0.0/33`"));
+        assert!(
+            vpc.item.cidr_blocks.is_empty(),
+            "never a guess from the other field"
+        );
+
+        let subnet = subnet(
+            &sdk::Subnet::builder()
+                .subnet_id("subnet-1")
+                .cidr_block("10.0.0.«0»/24")
+                .build(),
+        );
+        assert_eq!(subnet.item.cidr_block, None);
+        assert!(subnet.unconvertible[0].contains("subnet-1"));
+
+        let entry = |number: i32, cidr: Option<&str>| {
+            let mut e = sdk::NetworkAclEntry::builder()
+                .rule_number(number)
+                .rule_action(sdk::RuleAction::Deny)
+                .protocol("-1")
+                .egress(false);
+            if let Some(cidr) = cidr {
+                e = e.cidr_block(cidr);
+            }
+            e.build()
+        };
+        let acl = network_acl(
+            &sdk::NetworkAcl::builder()
+                .network_acl_id("acl-1")
+                .entries(entry(100, Some("203.0.113.0/24")))
+                .entries(entry(110, Some("203.0.113.0/99")))
+                .entries(entry(120, None))
+                .build(),
+        );
+        assert_eq!(acl.item.entries.len(), 1, "the good entry is kept");
+        assert_eq!(acl.unconvertible.len(), 2, "{:?}", acl.unconvertible);
+        assert!(acl.unconvertible[0].contains("acl-1: inbound entry 110"));
+        assert!(acl.unconvertible[1].contains("entry 120: no CIDR block"));
+    }
+
+    #[test]
+    fn well_formed_vpcs_subnets_and_acls_convert_without_notes() {
+        let vpc = vpc(&sdk::Vpc::builder()
+            .vpc_id("vpc-1")
+            .cidr_block("10.0.0.0/16")
+            .build());
+        assert!(vpc.unconvertible.is_empty());
+        assert_eq!(vpc.item.cidr_blocks.len(), 1);
+        let subnet = subnet(
+            &sdk::Subnet::builder()
+                .subnet_id("subnet-1")
+                .cidr_block("10.0.0.0/24")
+                .build(),
+        );
+        assert!(subnet.unconvertible.is_empty());
+        let acl = network_acl(
+            &sdk::NetworkAcl::builder()
+                .network_acl_id("acl-1")
+                .entries(
+                    sdk::NetworkAclEntry::builder()
+                        .rule_number(32767)
+                        .rule_action(sdk::RuleAction::Deny)
+                        .protocol("-1")
+                        .ipv6_cidr_block("::/0")
+                        .build(),
+                )
+                .build(),
+        );
+        assert!(acl.unconvertible.is_empty(), "{:?}", acl.unconvertible);
+    }
+
+    #[test]
     fn a_well_formed_route_table_converts_without_notes() {
         let table = sdk::RouteTable::builder()
             .route_table_id("rtb-1")
@@ -912,8 +1057,12 @@ mod tests {
             [&first, &second, &third, &instances]
         );
 
-        let vpcs: Read<Vpc> = read_all!(client.describe_vpcs().max_results(PAGE), vpc);
-        let ids: Vec<String> = vpcs.expect("all pages").into_iter().map(|v| v.id).collect();
+        let vpcs: Read<Converted<Vpc>> = read_all!(client.describe_vpcs().max_results(PAGE), vpc);
+        let ids: Vec<String> = vpcs
+            .expect("all pages")
+            .into_iter()
+            .map(|v| v.item.id)
+            .collect();
         assert_eq!(ids, ["vpc-1", "vpc-2", "vpc-3", "vpc-4"]);
         assert_eq!(
             (first.num_calls(), second.num_calls(), third.num_calls()),
