@@ -4,6 +4,7 @@ pub mod diagram;
 pub mod html;
 pub mod locations;
 pub mod markdown;
+pub mod ocsf;
 pub mod reach;
 pub mod sarif;
 pub mod table;
