@@ -293,6 +293,39 @@ mod no_injection {
         );
     }
 
+    /// With colours, the only escape sequences are vpcaudit's own severity colours and resets,
+    /// in either layout: AWS text still cannot clear the screen or paint a fake verdict.
+    #[test]
+    fn a_hostile_name_tag_is_inert_in_the_coloured_and_compact_tables() {
+        let report = report_with_hostile_names();
+        let ours: Vec<&str> = vpcaudit_core::finding::Severity::descending()
+            .map(table::color_of)
+            .chain(["\u{1b}[0m"])
+            .collect();
+        for compact in [None, Some(table::COMPACT_WIDTH)] {
+            let options = table::TableOptions {
+                color: true,
+                compact,
+            };
+            let output = table::render_with(&report, &options);
+            assert!(output.contains("\u{1b}["), "{compact:?}: no colour at all");
+            let mut stripped = output.clone();
+            for sequence in &ours {
+                stripped = stripped.replace(sequence, "");
+            }
+            assert_inert(&format!("coloured table {compact:?}"), &stripped);
+            assert!(stripped.contains("\\u{1b}[2J"), "the escape is shown");
+            let plain = table::render_with(
+                &report,
+                &table::TableOptions {
+                    color: false,
+                    compact,
+                },
+            );
+            assert_eq!(stripped, plain, "colours add nothing but colour");
+        }
+    }
+
     #[test]
     fn a_hostile_name_tag_is_inert_and_escaped_in_markdown() {
         let output = markdown::render(&report_with_hostile_names());
