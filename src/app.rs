@@ -1,7 +1,7 @@
 //! The commands, as library functions: what `main.rs` calls after parsing arguments.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -14,6 +14,7 @@ use vpcaudit_core::pipeline::{self, seconds};
 pub use vpcaudit_core::pipeline::{ExitStatus, status};
 use vpcaudit_core::report::diagram::{self, VpcDiagram};
 use vpcaudit_core::report::sarif::SarifOptions;
+use vpcaudit_core::report::table::{COMPACT_WIDTH, TableOptions};
 use vpcaudit_core::report::{self, Report};
 use vpcaudit_core::rules;
 use vpcaudit_core::snapshot::{Snapshot, SnapshotError};
@@ -64,6 +65,47 @@ pub enum Format {
     Markdown,
     /// One self-contained HTML file: summary, inline SVG diagrams, filterable findings.
     Html,
+    /// OCSF Detection Finding records (class 2004), for Security Hub, Security Lake and SIEMs.
+    Ocsf,
+}
+
+/// `--color`: whether the table's severities are coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColorChoice {
+    /// On a terminal, unless the environment says otherwise (see [`table_options`]).
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// How the table is laid out for its destination. Compact unless it goes to a terminal: a
+/// pipe, a CI log or a file has no width, and a boxed table there grows as wide as its longest
+/// message. Colours: `always` and `never` are obeyed; `auto` colours on a terminal, unless
+/// `NO_COLOR` is set to anything but the empty string (no-color.org) or `CLICOLOR` is `0` or
+/// `TERM` is `dumb`, and colours anywhere when `CLICOLOR_FORCE` is set and not `0` (and
+/// `NO_COLOR` is not), as the CLICOLOR convention has it. `var` reads the environment.
+pub fn table_options(
+    choice: ColorChoice,
+    terminal: bool,
+    var: impl Fn(&str) -> Option<String>,
+) -> TableOptions {
+    let set = |name: &str| var(name).filter(|value| !value.is_empty());
+    let color = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if set("NO_COLOR").is_some() => false,
+        ColorChoice::Auto if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") => true,
+        ColorChoice::Auto => {
+            terminal
+                && set("CLICOLOR").is_none_or(|v| v != "0")
+                && set("TERM").is_none_or(|v| v != "dumb")
+        }
+    };
+    TableOptions {
+        color,
+        compact: (!terminal).then_some(COMPACT_WIDTH),
+    }
 }
 
 /// A report written to a file in the same run, besides the main output.
@@ -83,6 +125,8 @@ pub struct ScanOptions {
     /// More reports from the same scan, each in its format to its file.
     pub extra_outputs: Vec<ExtraOutput>,
     pub sarif: SarifOptions,
+    /// `--color`: whether the table's severities are coloured.
+    pub color: ColorChoice,
     /// Exit 1 when a finding is at least this severe; None never fails on findings.
     pub fail_on: Option<Severity>,
     /// The configuration file; None looks for `vpcaudit.toml` in the working directory.
@@ -168,6 +212,8 @@ pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
         .iter()
         .map(|extra| (Some(extra.path.as_path()), extra.format));
     let outputs: Vec<(Option<&Path>, Format)> = extras.chain(std::iter::once(main)).collect();
+    let terminal = options.output.is_none() && std::io::stdout().is_terminal();
+    let table = table_options(options.color, terminal, |name| std::env::var(name).ok());
     // Diagrams cost a second pass over the facts: only for the formats that show them.
     let diagrams = if outputs
         .iter()
@@ -182,7 +228,7 @@ pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
         .map(|(path, format)| {
             write_output(
                 path,
-                &render_document(&report, format, &options.sarif, &diagrams, located),
+                &render_document(&report, format, &options.sarif, &table, &diagrams, located),
             )
         })
         .collect();
@@ -224,26 +270,36 @@ fn stack_sources(
     Ok((!table.is_empty()).then_some(table))
 }
 
-/// The report in one format (Markdown and HTML without diagrams).
+/// The report in one format (Markdown and HTML without diagrams, the table boxed and plain).
 pub fn render(report: &Report, format: Format, sarif: &SarifOptions) -> String {
-    render_document(report, format, sarif, &[], &report::locations::NoSources)
+    render_document(
+        report,
+        format,
+        sarif,
+        &TableOptions::default(),
+        &[],
+        &report::locations::NoSources,
+    )
 }
 
-/// The report in one format: Markdown and HTML show `diagrams`; SARIF results and Markdown
-/// rows are placed at the source lines `sources` knows (templates).
+/// The report in one format: the table laid out as `table` says; Markdown and HTML show
+/// `diagrams`; SARIF results and Markdown rows are placed at the source lines `sources` knows
+/// (templates).
 pub fn render_document(
     report: &Report,
     format: Format,
     sarif: &SarifOptions,
+    table: &TableOptions,
     diagrams: &[VpcDiagram],
     sources: &dyn report::locations::SourceMap,
 ) -> String {
     match format {
-        Format::Table => report::table::render(report),
+        Format::Table => report::table::render_with(report, table),
         Format::Json => report.to_json(),
         Format::Sarif => report::sarif::render_located(report, sarif, sources),
         Format::Markdown => report::markdown::render_document(report, diagrams, sources),
         Format::Html => report::html::render(report, diagrams),
+        Format::Ocsf => report::ocsf::render(report),
     }
 }
 
@@ -348,7 +404,7 @@ pub async fn reach(options: &ReachOptions) -> Result<ExitStatus, AppError> {
     let answer = vpcaudit_core::reach::reach(&snapshot, &options.resource)?;
     let text = match options.format {
         Format::Json => report::reach::render_json(&answer),
-        Format::Table | Format::Sarif | Format::Markdown | Format::Html => {
+        Format::Table | Format::Sarif | Format::Markdown | Format::Html | Format::Ocsf => {
             report::reach::render_table(&answer)
         }
     };
@@ -408,7 +464,7 @@ pub fn list_rules(format: Format) -> String {
             let list: Vec<_> = all.iter().map(|r| &r.meta).collect();
             serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"
         }
-        Format::Table | Format::Sarif | Format::Markdown | Format::Html => {
+        Format::Table | Format::Sarif | Format::Markdown | Format::Html | Format::Ocsf => {
             let mut table = comfy_table::Table::new();
             table
                 .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
@@ -466,5 +522,52 @@ pub fn write_output(path: Option<&Path>, text: &str) -> Result<(), AppError> {
                 _ => Ok(()),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(choice: ColorChoice, terminal: bool, env: &[(&str, &str)]) -> TableOptions {
+        table_options(choice, terminal, |name| {
+            env.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        })
+    }
+
+    #[test]
+    fn auto_colours_a_terminal_only() {
+        assert!(options(ColorChoice::Auto, true, &[]).color);
+        assert!(!options(ColorChoice::Auto, false, &[]).color);
+    }
+
+    #[test]
+    fn no_color_wins_over_auto_and_force_but_not_always() {
+        assert!(!options(ColorChoice::Auto, true, &[("NO_COLOR", "1")]).color);
+        let both = [("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")];
+        assert!(!options(ColorChoice::Auto, false, &both).color);
+        assert!(options(ColorChoice::Always, false, &[("NO_COLOR", "1")]).color);
+        // no-color.org: an empty NO_COLOR is as if unset.
+        assert!(options(ColorChoice::Auto, true, &[("NO_COLOR", "")]).color);
+    }
+
+    #[test]
+    fn clicolor_force_colours_a_pipe_and_never_is_never() {
+        assert!(options(ColorChoice::Auto, false, &[("CLICOLOR_FORCE", "1")]).color);
+        assert!(!options(ColorChoice::Auto, false, &[("CLICOLOR_FORCE", "0")]).color);
+        assert!(!options(ColorChoice::Never, true, &[("CLICOLOR_FORCE", "1")]).color);
+        assert!(!options(ColorChoice::Auto, true, &[("CLICOLOR", "0")]).color);
+        assert!(!options(ColorChoice::Auto, true, &[("TERM", "dumb")]).color);
+    }
+
+    #[test]
+    fn compact_unless_a_terminal() {
+        assert_eq!(options(ColorChoice::Auto, true, &[]).compact, None);
+        assert_eq!(
+            options(ColorChoice::Always, false, &[]).compact,
+            Some(COMPACT_WIDTH)
+        );
     }
 }

@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use vpcaudit::app::{
-    self, AppError, CollectOptions, DiagramFormat, DiagramOptions, ExitStatus, ExtraOutput, Format,
-    ReachOptions, ScanOptions,
+    self, AppError, CollectOptions, ColorChoice, DiagramFormat, DiagramOptions, ExitStatus,
+    ExtraOutput, Format, ReachOptions, ScanOptions,
 };
 use vpcaudit_collect::AwsOptions;
 use vpcaudit_core::finding::Severity;
@@ -45,6 +45,15 @@ enum Command {
     /// Print the IAM policy vpcaudit needs (JSON): read-only calls for every audited account,
     /// and the calls that reach other accounts (sts:AssumeRole, organizations:ListAccounts)
     IamPolicy(IamPolicyArgs),
+    /// Print a shell completion script, e.g. `vpcaudit completions bash >
+    /// ~/.local/share/bash-completion/completions/vpcaudit`
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `vpcaudit man > ~/.local/share/man/man1/vpcaudit.1`
+    Man,
 }
 
 #[derive(Args)]
@@ -256,6 +265,13 @@ struct ScanArgs {
     /// Also write the report as one self-contained HTML file (diagrams included) to FILE
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+    /// Also write the findings as OCSF Detection Finding records (JSON) to FILE
+    #[arg(long, value_name = "FILE")]
+    ocsf: Option<PathBuf>,
+    /// Colour severities in the table: auto colours a terminal unless NO_COLOR is set
+    /// (CLICOLOR_FORCE colours anywhere)
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
+    color: ColorArg,
     /// SARIF automation id, GitHub's analysis category [default: vpcaudit/ACCOUNT/REGIONS/]
     #[arg(long, value_name = "ID")]
     sarif_category: Option<String>,
@@ -353,6 +369,26 @@ enum ReportFormat {
     Markdown,
     /// One self-contained HTML file with the diagrams
     Html,
+    /// OCSF Detection Finding records (class 2004), for Security Hub, Security Lake and SIEMs
+    Ocsf,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<ColorArg> for ColorChoice {
+    fn from(color: ColorArg) -> ColorChoice {
+        match color {
+            ColorArg::Auto => ColorChoice::Auto,
+            ColorArg::Always => ColorChoice::Always,
+            ColorArg::Never => ColorChoice::Never,
+        }
+    }
 }
 
 impl From<ReportFormat> for Format {
@@ -363,6 +399,7 @@ impl From<ReportFormat> for Format {
             ReportFormat::Sarif => Format::Sarif,
             ReportFormat::Markdown => Format::Markdown,
             ReportFormat::Html => Format::Html,
+            ReportFormat::Ocsf => Format::Ocsf,
         }
     }
 }
@@ -403,6 +440,7 @@ fn main() -> ExitCode {
                 (Format::Json, args.json),
                 (Format::Markdown, args.markdown),
                 (Format::Html, args.html),
+                (Format::Ocsf, args.ocsf),
             ]
             .into_iter()
             .filter_map(|(format, path)| path.map(|path| ExtraOutput { format, path }))
@@ -416,6 +454,7 @@ fn main() -> ExitCode {
                 sarif: SarifOptions {
                     category: args.sarif_category,
                 },
+                color: args.color.into(),
                 fail_on: args.fail_on.0,
                 config: args.config,
                 baseline: args.baseline,
@@ -458,6 +497,23 @@ fn main() -> ExitCode {
             &format!("{}\n", vpcaudit_core::snapshot::iam_policy(!args.read_only)),
         )
         .map(|()| ExitStatus::Clean),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "vpcaudit", &mut script);
+            app::write_output(None, &String::from_utf8_lossy(&script)).map(|()| ExitStatus::Clean)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            // Rendering into memory cannot fail but for a bug in the generator.
+            match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+                Ok(()) => app::write_output(None, &String::from_utf8_lossy(&page))
+                    .map(|()| ExitStatus::Clean),
+                Err(source) => Err(AppError::Output {
+                    path: PathBuf::from("<man page>"),
+                    source,
+                }),
+            }
+        }
         Command::Rules(args) => match args.command {
             None => app::write_output(None, &app::list_rules(args.format.into()))
                 .map(|()| ExitStatus::Clean),

@@ -494,3 +494,112 @@ fn a_template_is_scanned_before_deploy_with_findings_at_its_lines() {
         .assert()
         .code(2);
 }
+
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/acme-small.json");
+
+#[test]
+fn completions_are_generated_for_every_shell() {
+    vpcaudit()
+        .args(["completions", "bash"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("vpcaudit"))
+        .stdout(predicate::str::contains("--snapshot"));
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        vpcaudit()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("vpcaudit"));
+    }
+    vpcaudit().args(["completions", "tcsh"]).assert().code(2);
+}
+
+#[test]
+fn man_prints_a_roff_page_from_the_clap_definitions() {
+    let out = vpcaudit().arg("man").assert().success();
+    let page = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    // clap_mangen opens with the definition of the quote string (`.ie \n(.g .ds Aq …`), then
+    // the title: every line before `.TH` is a roff request.
+    let title = page
+        .lines()
+        .position(|line| line.starts_with(".TH vpcaudit 1 "))
+        .expect("a .TH title line");
+    assert!(
+        page.lines().take(title).all(|line| line.starts_with('.')),
+        "{page}"
+    );
+    assert!(page.contains(".SH SYNOPSIS"), "{page}");
+    assert!(page.contains("completions"), "subcommands are listed");
+}
+
+#[test]
+fn scan_writes_ocsf_to_stdout_and_to_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("findings.ocsf.json");
+    let out = vpcaudit()
+        .args(["scan", "--snapshot", EXAMPLE, "--quiet", "--format", "ocsf"])
+        .arg("--ocsf")
+        .arg(&file)
+        .assert()
+        .code(1);
+    let records: Value = serde_json::from_slice(&out.get_output().stdout).expect("OCSF JSON");
+    let records = records.as_array().expect("an array of records");
+    assert_eq!(records.len(), 20, "one record per finding of the example");
+    assert!(records.iter().all(|r| r["class_uid"] == 2004));
+    let written = std::fs::read(&file).expect("--ocsf FILE written");
+    assert_eq!(
+        written,
+        out.get_output().stdout,
+        "the same records both ways"
+    );
+}
+
+#[test]
+fn a_piped_table_is_compact_and_plain_unless_colour_is_asked() {
+    // assert_cmd pipes stdout: not a terminal.
+    let out = vpcaudit()
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .args(["scan", "--snapshot", EXAMPLE, "--quiet"])
+        .assert()
+        .code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(!text.contains('\u{1b}'), "no colour in a pipe");
+    assert!(!text.contains('│'), "no box in a pipe");
+    assert!(text.contains("CRITICAL DB001 acme-staging-mysql"), "{text}");
+    let summary = text.find("20 findings").expect("the summary line");
+    for line in text.get(..summary).unwrap_or_default().lines() {
+        assert!(line.chars().count() <= 100, "{line}");
+    }
+    vpcaudit()
+        .args([
+            "scan",
+            "--snapshot",
+            EXAMPLE,
+            "--quiet",
+            "--color",
+            "always",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("\u{1b}[1;31mCRITICAL\u{1b}[0m"));
+    vpcaudit()
+        .env("CLICOLOR_FORCE", "1")
+        .env_remove("NO_COLOR")
+        .args(["scan", "--snapshot", EXAMPLE, "--quiet"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("\u{1b}[31mHIGH\u{1b}[0m"));
+    vpcaudit()
+        .env("CLICOLOR_FORCE", "1")
+        .env("NO_COLOR", "1")
+        .args(["scan", "--snapshot", EXAMPLE, "--quiet"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("\u{1b}").not());
+    vpcaudit()
+        .args(["scan", "--snapshot", EXAMPLE, "--color", "sometimes"])
+        .assert()
+        .code(2);
+}
