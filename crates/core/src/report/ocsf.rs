@@ -213,12 +213,15 @@ fn record(finding: &Finding, version: &str, time: &Time) -> DetectionFinding {
     }
     let evidences = match &finding.evidence {
         Value::Null => Vec::new(),
-        Value::Object(data) => vec![Evidence { data: data.clone() }],
+        Value::Object(data) => vec![Evidence {
+            data: sorted(data.clone()),
+        }],
         // OCSF evidence data is an object: anything else is kept under a name.
         other => vec![Evidence {
-            data: Map::from_iter([("value".to_owned(), other.clone())]),
+            data: sorted(Map::from_iter([("value".to_owned(), other.clone())])),
         }],
     };
+    let unmapped = sorted(unmapped);
     DetectionFinding {
         activity_id: ACTIVITY_CREATE,
         activity_name: "Create",
@@ -313,6 +316,18 @@ pub fn severity_name(severity: Severity) -> &'static str {
         Severity::Medium => "Medium",
         Severity::High => "High",
         Severity::Critical => "Critical",
+    }
+}
+
+/// Keys in order at every depth. serde_json keeps insertion order when another crate of the
+/// build enables its `preserve_order` feature, and sorts them otherwise: the records must read
+/// the same either way.
+fn sorted(map: Map<String, Value>) -> Map<String, Value> {
+    let mut value = Value::Object(map);
+    value.sort_all_objects();
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
     }
 }
 
