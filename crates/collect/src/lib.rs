@@ -164,7 +164,7 @@ pub fn cause_chain(error: &dyn std::error::Error) -> String {
 /// from the environment.
 pub fn shared_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig, tls};
-    Builder::new().build_with_connector_fn(|settings, runtime_components| {
+    let client = Builder::new().build_with_connector_fn(|settings, runtime_components| {
         let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::AwsLc,
         ));
@@ -174,7 +174,41 @@ pub fn shared_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpC
         }
         connector.set_proxy_config(Some(ProxyConfig::from_env()));
         connector.build()
-    })
+    });
+    aws_smithy_runtime_api::client::http::SharedHttpClient::new(NoWarmUp(client))
+}
+
+/// The shared HTTP client without its warm-up. The SDK's hyper client, asked to validate each
+/// new SDK client's configuration, builds a whole connector and throws it away (a rustls
+/// configuration, parsing every trusted root certificate) so that a platform's native roots
+/// load early. vpcaudit builds several SDK clients per account and region, thousands per
+/// Organization scan: that warm-up was an eighth of the run's CPU. The connectors that serve
+/// requests are built and cached exactly as before, on the first request.
+#[derive(Debug)]
+struct NoWarmUp(aws_smithy_runtime_api::client::http::SharedHttpClient);
+
+impl aws_smithy_runtime_api::client::http::HttpClient for NoWarmUp {
+    fn http_connector(
+        &self,
+        settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+        components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn validate_final_config(
+        &self,
+        components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        self.0.validate_final_config(components, cfg)
+    }
+
+    fn connector_metadata(
+        &self,
+    ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 /// Loads the SDK configuration the way every AWS tool does, with vpcaudit's timeouts and one
