@@ -110,26 +110,35 @@ impl MotoServer {
 
     /// Runs tests/moto/iam.py ARGS against this server and returns its JSON answer.
     pub fn iam(&self, args: &[&str]) -> Value {
-        let script = manifest_dir().join("tests/moto/iam.py");
+        self.run_script("iam.py", &[], args)
+    }
+
+    /// Runs `tests/moto/SCRIPT --endpoint E LEADING… ARGS…` against this server and returns
+    /// the one JSON value it prints; a failure shows its output and moto's.
+    fn run_script(&self, script: &str, leading: &[&str], args: &[&str]) -> Value {
+        let path = manifest_dir().join("tests/moto").join(script);
         let mut cmd = StdCommand::new(python());
-        cmd.arg(&script)
+        cmd.arg(&path)
             .args(["--endpoint", &self.endpoint()])
+            .args(leading)
             .args(args)
             .stdin(Stdio::null());
         hermetic_std(&mut cmd);
         let out = cmd
             .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", path.display()));
         let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
             out.status.success(),
-            "iam.py {args:?} failed ({}):\n{}\n--- moto output:\n{}",
+            "{script} {args:?} failed ({}):\n--- stderr:\n{stderr}\n--- stdout:\n{stdout}\n\
+             --- moto output:\n{}",
             out.status,
-            String::from_utf8_lossy(&out.stderr),
             tail(&self.log(), 4000)
         );
-        serde_json::from_str(&stdout)
-            .unwrap_or_else(|e| panic!("iam.py {args:?} printed no JSON ({e}):\n{stdout}"))
+        serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!("{script} {args:?} printed no JSON ({e}):\n{stdout}\n{stderr}")
+        })
     }
 
     fn start_server(program: &[&str]) -> MotoServer {
@@ -190,53 +199,14 @@ impl MotoServer {
 
     /// [`MotoServer::seed`] in another region.
     pub fn seed_region(&self, region: &str, scenarios: &[&str]) -> Seed {
-        let script = manifest_dir().join("tests/moto/seed.py");
-        let mut cmd = StdCommand::new(python());
-        cmd.arg(&script)
-            .args(["--endpoint", &self.endpoint(), "--region", region])
-            .args(scenarios)
-            .stdin(Stdio::null());
-        hermetic_std(&mut cmd);
-        let out = cmd
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "seed.py {scenarios:?} failed ({}):\n--- stderr:\n{stderr}\n--- stdout:\n{stdout}\n\
-             --- moto output:\n{}",
-            out.status,
-            tail(&self.log(), 4000)
-        );
-        let json: Value = serde_json::from_str(&stdout)
-            .unwrap_or_else(|e| panic!("seed.py printed no JSON ({e}):\n{stdout}\n{stderr}"));
-        Seed::from_json(&json)
+        Seed::from_json(&self.run_script("seed.py", &["--region", region], scenarios))
     }
 
     /// Creates the CloudFormation stack `name` from `template` (tests/moto/stack.py) and
     /// returns its resources: logical id → physical id.
     pub fn create_stack(&self, name: &str, template: &Path) -> BTreeMap<String, String> {
-        let script = manifest_dir().join("tests/moto/stack.py");
-        let mut cmd = StdCommand::new(python());
-        cmd.arg(&script)
-            .args(["--endpoint", &self.endpoint(), "--region", REGION, name])
-            .arg(template)
-            .stdin(Stdio::null());
-        hermetic_std(&mut cmd);
-        let out = cmd
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "stack.py {name} failed ({}):\n{}\n--- moto output:\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr),
-            tail(&self.log(), 4000)
-        );
-        let json: Value = serde_json::from_str(&stdout)
-            .unwrap_or_else(|e| panic!("stack.py printed no JSON ({e}):\n{stdout}"));
+        let template = template.to_string_lossy();
+        let json = self.run_script("stack.py", &["--region", REGION], &[name, &template]);
         serde_json::from_value(json["resources"].clone()).expect("resources: logical → physical")
     }
 
