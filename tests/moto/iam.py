@@ -20,22 +20,10 @@ With --enforced, enforcement is turned off while the identity is made and on aga
 
 import argparse
 import json
-import os
 import sys
 import urllib.request
 
-for _key in [k for k in os.environ if k.startswith("AWS_")]:
-    del os.environ[_key]
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "NO_PROXY": "127.0.0.1,localhost",
-    }
-)
+import hermetic  # noqa: F401  (fake credentials, no profile, no proxy: before boto3)
 
 import boto3  # noqa: E402
 
