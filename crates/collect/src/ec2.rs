@@ -759,19 +759,111 @@ fn flow_log(f: &sdk::FlowLog) -> FlowLog {
 
 #[cfg(test)]
 mod tests {
-    //! moto ignores page sizes, so paging is proven here against SDK-level mocks.
+    //! moto ignores page sizes, so paging is proven here against EC2's wire format, answered
+    //! in process (`Ec2Pages`). Not `aws-smithy-mocks`: it turns on the SDK's `test-util`
+    //! features, and a test build whose SDK features differ from the binary's builds the whole
+    //! SDK a second time in every cold CI run.
+
+    use std::sync::{Arc, Mutex};
 
     use aws_sdk_ec2::Client;
-    use aws_sdk_ec2::operation::describe_instances::DescribeInstancesOutput;
-    use aws_sdk_ec2::operation::describe_security_groups::{
-        DescribeSecurityGroupsError, DescribeSecurityGroupsOutput,
+    use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
+    use aws_smithy_runtime_api::client::http::{
+        HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+        SharedHttpConnector,
     };
-    use aws_sdk_ec2::operation::describe_vpcs::DescribeVpcsOutput;
-    use aws_smithy_mocks::{RuleMode, mock, mock_client};
-    use aws_smithy_types::error::ErrorMetadata;
+    use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::retry::RetryConfig;
 
     use super::*;
     use proptest::prelude::*;
+
+    /// Answers a request's form body with an HTTP status and an EC2 XML body.
+    type Answer = dyn Fn(&str) -> (u16, String) + Send + Sync;
+
+    /// An EC2 endpoint in process: each request's form body (`Action=…&NextToken=…`) is
+    /// recorded and answered by `answer`.
+    #[derive(Clone)]
+    struct Ec2Pages {
+        answer: Arc<Answer>,
+        requests: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl std::fmt::Debug for Ec2Pages {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("Ec2Pages")
+        }
+    }
+
+    impl HttpConnector for Ec2Pages {
+        fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+            let form = String::from_utf8_lossy(request.body().bytes().unwrap_or_default());
+            self.requests.lock().unwrap().push(form.to_string());
+            let (status, xml) = (self.answer)(&form);
+            let response = HttpResponse::new(status.try_into().unwrap(), SdkBody::from(xml));
+            HttpConnectorFuture::ready(Ok(response))
+        }
+    }
+
+    impl HttpClient for Ec2Pages {
+        fn http_connector(
+            &self,
+            _: &HttpConnectorSettings,
+            _: &RuntimeComponents,
+        ) -> SharedHttpConnector {
+            SharedHttpConnector::new(self.clone())
+        }
+    }
+
+    impl Ec2Pages {
+        fn new(answer: impl Fn(&str) -> (u16, String) + Send + Sync + 'static) -> Self {
+            Ec2Pages {
+                answer: Arc::new(answer),
+                requests: Arc::default(),
+            }
+        }
+
+        fn client(&self) -> Client {
+            let config = aws_sdk_ec2::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("eu-west-1"))
+                .credentials_provider(Credentials::new("AKIDTEST", "test", None, None, "test"))
+                .retry_config(RetryConfig::disabled())
+                .http_client(SharedHttpClient::new(self.clone()))
+                .build();
+            Client::from_conf(config)
+        }
+
+        /// The form bodies of the requests whose `Action` is `action`.
+        fn requests(&self, action: &str) -> Vec<String> {
+            let prefix = format!("Action={action}&");
+            let requests = self.requests.lock().unwrap();
+            requests
+                .iter()
+                .filter(|r| r.starts_with(&prefix))
+                .cloned()
+                .collect()
+        }
+    }
+
+    /// The value of `key` in a form body.
+    fn form_value<'a>(form: &'a str, key: &str) -> Option<&'a str> {
+        form.split('&')
+            .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
+    }
+
+    fn ec2_response(action: &str, inner: &str) -> (u16, String) {
+        let xml = format!(
+            r#"<{action}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r-1</requestId>{inner}</{action}Response>"#
+        );
+        (200, xml)
+    }
+
+    fn next_token(token: Option<&str>) -> String {
+        token.map_or_else(String::new, |t| format!("<nextToken>{t}</nextToken>"))
+    }
 
     /// An Elastic IP on a secondary private address (moto maps it to the primary, so this is
     /// proven on the SDK type): each address keeps its own public address, and the interface's
@@ -1021,41 +1113,32 @@ mod tests {
         }
     }
 
-    fn vpc_page(ids: &[&str], next: Option<&str>) -> DescribeVpcsOutput {
-        let vpcs = ids.iter().map(|id| sdk::Vpc::builder().vpc_id(*id).build());
-        DescribeVpcsOutput::builder()
-            .set_vpcs(Some(vpcs.collect()))
-            .set_next_token(next.map(str::to_owned))
-            .build()
+    fn vpc_page(ids: &[&str], next: Option<&str>) -> (u16, String) {
+        let items: String = ids
+            .iter()
+            .map(|id| format!("<item><vpcId>{id}</vpcId></item>"))
+            .collect();
+        let inner = format!("<vpcSet>{items}</vpcSet>{}", next_token(next));
+        ec2_response("DescribeVpcs", &inner)
     }
 
     #[tokio::test]
     async fn every_page_is_read_and_each_page_is_one_call() {
-        let first = mock!(Client::describe_vpcs)
-            .match_requests(|r| r.next_token().is_none())
-            .then_output(|| vpc_page(&["vpc-1", "vpc-2"], Some("page-2")));
-        let second = mock!(Client::describe_vpcs)
-            .match_requests(|r| r.next_token() == Some("page-2"))
-            .then_output(|| vpc_page(&["vpc-3"], Some("page-3")));
-        let third = mock!(Client::describe_vpcs)
-            .match_requests(|r| r.next_token() == Some("page-3"))
-            .then_output(|| vpc_page(&["vpc-4"], None));
-        let instances = mock!(Client::describe_instances)
-            .match_requests(|r| r.max_results() == Some(PAGE))
-            .then_output(|| {
-                let reservation = sdk::Reservation::builder()
-                    .instances(sdk::Instance::builder().instance_id("i-1").build())
-                    .instances(sdk::Instance::builder().instance_id("i-2").build())
-                    .build();
-                DescribeInstancesOutput::builder()
-                    .reservations(reservation)
-                    .build()
-            });
-        let client = mock_client!(
-            aws_sdk_ec2,
-            RuleMode::MatchAny,
-            [&first, &second, &third, &instances]
-        );
+        let ec2 = Ec2Pages::new(|form| {
+            if form.starts_with("Action=DescribeInstances&") {
+                let reservation = "<reservationSet><item><reservationId>r-1</reservationId>\
+                    <instancesSet><item><instanceId>i-1</instanceId></item>\
+                    <item><instanceId>i-2</instanceId></item></instancesSet></item></reservationSet>";
+                return ec2_response("DescribeInstances", reservation);
+            }
+            match form_value(form, "NextToken") {
+                None => vpc_page(&["vpc-1", "vpc-2"], Some("page-2")),
+                Some("page-2") => vpc_page(&["vpc-3"], Some("page-3")),
+                Some("page-3") => vpc_page(&["vpc-4"], None),
+                Some(other) => panic!("no page {other}"),
+            }
+        });
+        let client = ec2.client();
 
         let vpcs: Read<Converted<Vpc>> = read_all!(client.describe_vpcs().max_results(PAGE), vpc);
         let ids: Vec<String> = vpcs
@@ -1064,9 +1147,14 @@ mod tests {
             .map(|v| v.item.id)
             .collect();
         assert_eq!(ids, ["vpc-1", "vpc-2", "vpc-3", "vpc-4"]);
+        let tokens: Vec<Option<String>> = ec2
+            .requests("DescribeVpcs")
+            .iter()
+            .map(|form| form_value(form, "NextToken").map(str::to_owned))
+            .collect();
         assert_eq!(
-            (first.num_calls(), second.num_calls(), third.num_calls()),
-            (1, 1, 1),
+            tokens,
+            [None, Some("page-2".into()), Some("page-3".into())],
             "one call per page, no more"
         );
 
@@ -1085,34 +1173,33 @@ mod tests {
             ["i-1", "i-2"],
             "instances are unwrapped from reservations"
         );
+        let instance_calls = ec2.requests("DescribeInstances");
+        let page_size = PAGE.to_string();
+        assert_eq!(instance_calls.len(), 1);
         assert_eq!(
-            instances.num_calls(),
-            1,
+            form_value(&instance_calls[0], "MaxResults"),
+            Some(page_size.as_str()),
             "the largest page size is requested"
         );
     }
 
     #[tokio::test]
     async fn a_failure_on_a_later_page_loses_the_whole_dataset_not_half_of_it() {
-        let first = mock!(Client::describe_security_groups)
-            .match_requests(|r| r.next_token().is_none())
-            .then_output(|| {
-                DescribeSecurityGroupsOutput::builder()
-                    .security_groups(sdk::SecurityGroup::builder().group_id("sg-1").build())
-                    .next_token("page-2")
-                    .build()
-            });
-        let denied = mock!(Client::describe_security_groups)
-            .match_requests(|r| r.next_token() == Some("page-2"))
-            .then_error(|| {
-                DescribeSecurityGroupsError::generic(
-                    ErrorMetadata::builder()
-                        .code("UnauthorizedOperation")
-                        .message("You are not authorized to perform this operation.")
-                        .build(),
-                )
-            });
-        let client = mock_client!(aws_sdk_ec2, RuleMode::MatchAny, [&first, &denied]);
+        let ec2 = Ec2Pages::new(|form| match form_value(form, "NextToken") {
+            None => ec2_response(
+                "DescribeSecurityGroups",
+                "<securityGroupInfo><item><groupId>sg-1</groupId></item></securityGroupInfo>\
+                 <nextToken>page-2</nextToken>",
+            ),
+            Some(_) => (
+                403,
+                "<Response><Errors><Error><Code>UnauthorizedOperation</Code>\
+                 <Message>You are not authorized to perform this operation.</Message>\
+                 </Error></Errors><RequestID>r-2</RequestID></Response>"
+                    .to_owned(),
+            ),
+        });
+        let client = ec2.client();
 
         let groups: Read<Converted<SecurityGroup>> = read_all!(
             client.describe_security_groups().max_results(PAGE),
@@ -1124,6 +1211,7 @@ mod tests {
             error.message,
             "UnauthorizedOperation: You are not authorized to perform this operation."
         );
+        assert_eq!(ec2.requests("DescribeSecurityGroups").len(), 2);
     }
 
     #[test]
