@@ -52,8 +52,21 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), e.g. `vpcaudit man > ~/.local/share/man/man1/vpcaudit.1`
-    Man,
+    /// Print a manual page (roff): vpcaudit(1), or a subcommand's, e.g. `vpcaudit man scan`
+    /// for vpcaudit-scan(1); or write them all with `--dir`
+    Man(ManArgs),
+}
+
+#[derive(Args)]
+struct ManArgs {
+    /// The subcommand whose page to print, e.g. `scan` or `rules explain` (default: the
+    /// page of vpcaudit itself, which lists the subcommands)
+    #[arg(value_name = "SUBCOMMAND", conflicts_with = "dir")]
+    subcommand: Vec<String>,
+    /// Write vpcaudit.1 and one page per subcommand (vpcaudit-scan.1, …) into DIR, e.g.
+    /// `vpcaudit man --dir ~/.local/share/man/man1`
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -502,18 +515,7 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "vpcaudit", &mut script);
             app::write_output(None, &String::from_utf8_lossy(&script)).map(|()| ExitStatus::Clean)
         }
-        Command::Man => {
-            let mut page = Vec::new();
-            // Rendering into memory cannot fail but for a bug in the generator.
-            match clap_mangen::Man::new(Cli::command()).render(&mut page) {
-                Ok(()) => app::write_output(None, &String::from_utf8_lossy(&page))
-                    .map(|()| ExitStatus::Clean),
-                Err(source) => Err(AppError::Output {
-                    path: PathBuf::from("<man page>"),
-                    source,
-                }),
-            }
-        }
+        Command::Man(args) => man(&args),
         Command::Rules(args) => match args.command {
             None => app::write_output(None, &app::list_rules(args.format.into()))
                 .map(|()| ExitStatus::Clean),
@@ -532,6 +534,51 @@ fn main() -> ExitCode {
     });
     // Exit codes are 0..=3, always representable.
     ExitCode::from(u8::try_from(status.code()).unwrap_or(2))
+}
+
+/// `vpcaudit man`: the pages clap_mangen renders from the clap definitions. Subcommand pages
+/// are named as man(1) looks them up: `vpcaudit-scan`, `vpcaudit-rules-explain`.
+fn man(args: &ManArgs) -> Result<ExitStatus, AppError> {
+    let mut command = Cli::command().disable_help_subcommand(true);
+    // Building sets each subcommand's display name (`vpcaudit-scan`), the page title.
+    command.build();
+    if let Some(dir) = &args.dir {
+        return clap_mangen::generate_to(command, dir)
+            .map(|()| ExitStatus::Clean)
+            .map_err(|source| AppError::Output {
+                path: dir.clone(),
+                source,
+            });
+    }
+    let mut page_of = &command;
+    for name in &args.subcommand {
+        page_of = match page_of.find_subcommand(name) {
+            Some(subcommand) => subcommand,
+            None => {
+                let known: Vec<&str> = page_of.get_subcommands().map(|c| c.get_name()).collect();
+                let message = format!(
+                    "`{}` has no subcommand `{}`; it has: {}",
+                    page_of.get_display_name().unwrap_or(page_of.get_name()),
+                    vpcaudit_core::inert::inert_lines(name),
+                    known.join(", ")
+                );
+                Cli::command()
+                    .error(clap::error::ErrorKind::InvalidSubcommand, message)
+                    .exit()
+            }
+        };
+    }
+    let mut page = Vec::new();
+    // Rendering into memory cannot fail but for a bug in the generator.
+    match clap_mangen::Man::new(page_of.clone()).render(&mut page) {
+        Ok(()) => {
+            app::write_output(None, &String::from_utf8_lossy(&page)).map(|()| ExitStatus::Clean)
+        }
+        Err(source) => Err(AppError::Output {
+            path: PathBuf::from("<man page>"),
+            source,
+        }),
+    }
 }
 
 fn run_async<F>(future: F) -> Result<ExitStatus, AppError>

@@ -534,6 +534,53 @@ fn man_prints_a_roff_page_from_the_clap_definitions() {
 }
 
 #[test]
+fn man_prints_a_page_per_subcommand_and_writes_them_all() {
+    let out = vpcaudit().args(["man", "scan"]).assert().success();
+    let page = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(page.contains(".TH vpcaudit-scan 1 "), "{page}");
+    assert!(
+        page.contains("\\-\\-fail\\-on"),
+        "scan's own options: {page}"
+    );
+    let out = vpcaudit()
+        .args(["man", "rules", "explain"])
+        .assert()
+        .success();
+    let page = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(page.contains(".TH vpcaudit-rules-explain 1 "), "{page}");
+
+    vpcaudit()
+        .args(["man", "scna"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no subcommand `scna`"))
+        .stderr(predicate::str::contains("scan"));
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    vpcaudit()
+        .args(["man", "--dir"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout("");
+    for page in [
+        "vpcaudit.1",
+        "vpcaudit-scan.1",
+        "vpcaudit-reach.1",
+        "vpcaudit-rules-explain.1",
+        "vpcaudit-man.1",
+    ] {
+        let text = std::fs::read_to_string(dir.path().join(page)).expect(page);
+        let stem = page.trim_end_matches(".1");
+        assert!(text.contains(&format!(".TH {stem} 1 ")), "{page}: {text}");
+    }
+    assert!(
+        !dir.path().join("vpcaudit-help.1").exists(),
+        "no page for clap's help subcommand"
+    );
+}
+
+#[test]
 fn scan_writes_ocsf_to_stdout_and_to_a_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("findings.ocsf.json");
