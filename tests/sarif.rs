@@ -1268,6 +1268,21 @@ fn with_keys(step: &Value) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+fn action() -> Value {
+    let text = std::fs::read_to_string(manifest_dir().join("action.yml")).expect("read action.yml");
+    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("action.yml is not valid YAML: {e}"))
+}
+
+/// The workflow's job and its vpcaudit step (`uses: vpcaudit/vpcaudit@…`).
+fn vpcaudit_step(workflow: &Value) -> (Vec<Value>, usize) {
+    let jobs = workflow["jobs"].as_object().expect("jobs");
+    assert_eq!(jobs.len(), 1);
+    let job = jobs.values().next().expect("a job");
+    let steps = job["steps"].as_array().expect("steps").clone();
+    let (at, _) = step_using(&steps, "vpcaudit/vpcaudit@");
+    (steps, at)
+}
+
 #[test]
 fn the_example_workflow_is_valid_and_uses_its_actions_correctly() {
     let workflow = workflow();
@@ -1288,11 +1303,10 @@ fn the_example_workflow_is_valid_and_uses_its_actions_correctly() {
     assert_eq!(permissions["contents"], "read");
 
     let jobs = workflow["jobs"].as_object().expect("jobs");
-    assert_eq!(jobs.len(), 1);
     let job = jobs.values().next().expect("a job");
     assert!(job["runs-on"].is_string());
-    let steps = job["steps"].as_array().expect("steps");
-    for step in steps {
+    let (steps, vpcaudit_at) = vpcaudit_step(&workflow);
+    for step in &steps {
         assert!(
             step.get("uses").is_some() != step.get("run").is_some(),
             "a step has `uses` or `run`: {step}"
@@ -1300,7 +1314,7 @@ fn the_example_workflow_is_valid_and_uses_its_actions_correctly() {
     }
 
     // Credentials: OIDC with a role, never keys.
-    let (creds_at, creds) = step_using(steps, "aws-actions/configure-aws-credentials@v4");
+    let (creds_at, creds) = step_using(&steps, "aws-actions/configure-aws-credentials@v4");
     let with = with_keys(creds);
     for key in with.keys() {
         assert!(
@@ -1311,59 +1325,71 @@ fn the_example_workflow_is_valid_and_uses_its_actions_correctly() {
     assert!(with["role-to-assume"].contains("matrix.role"));
     assert!(with["aws-region"].contains("matrix.region"));
 
-    // Build from a checkout, not `cargo install --git`.
-    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    // The vpcaudit action, after the credentials, with inputs it declares: the region, a
+    // category per account and region, failing on high; the summary, the upload and the
+    // failure left on.
+    assert!(creds_at < vpcaudit_at);
+    let step = &steps[vpcaudit_at];
+    assert!(step.get("if").is_none(), "the scan always runs");
+    let action = action();
+    let inputs = action["inputs"].as_object().expect("action inputs");
+    let with = with_keys(step);
+    for key in with.keys() {
+        assert!(inputs.contains_key(key), "the action has no input {key}");
+    }
+    assert_eq!(with["args"].trim(), "--region ${{ matrix.region }}");
+    assert_eq!(with["fail-on"], "high");
     assert!(
-        runs.iter()
-            .any(|r| r.contains("cargo install --locked --path"))
+        with["category"].contains("matrix.account") && with["category"].contains("matrix.region")
     );
-    assert!(runs.iter().all(|r| !r.contains("--git")));
+    for input in ["upload-sarif", "summary", "fail"] {
+        let value = with
+            .get(input)
+            .cloned()
+            .or_else(|| inputs[input]["default"].as_str().map(str::to_owned));
+        assert_eq!(value.as_deref(), Some("true"), "{input}");
+    }
 
-    // The scan writes the step summary and the SARIF, and keeps its exit code for later.
+    // In the action: the scan keeps its exit code, the SARIF is uploaded whatever the scan
+    // found, with the workflow's category, and only then does a step fail on the exit code.
+    let steps = action["runs"]["steps"].as_array().expect("action steps");
     let (scan_at, scan) = steps
         .iter()
         .enumerate()
-        .find(|(_, s)| {
-            s["run"]
-                .as_str()
-                .is_some_and(|r| r.contains("vpcaudit scan"))
-        })
+        .find(|(_, s)| s["run"].as_str().is_some_and(|r| r.contains("scan.sh")))
         .expect("a scan step");
-    let script = scan["run"].as_str().expect("run");
+    assert_eq!(scan["id"], "scan");
+    let script =
+        std::fs::read_to_string(manifest_dir().join("scripts/action/scan.sh")).expect("scan.sh");
     for needed in [
-        "--format markdown",
-        "--sarif vpcaudit.sarif",
-        "--fail-on high",
-        ">> \"$GITHUB_STEP_SUMMARY\"",
+        "--sarif \"$sarif_file\"",
+        "--markdown \"$markdown\"",
+        "--fail-on \"$fail_on\"",
+        "--sarif-category \"$category\"",
+        ">>\"$GITHUB_STEP_SUMMARY\"",
         "set +e",
-        "exit-code=$?",
+        "output exit-code \"$code\"",
     ] {
-        assert!(
-            script.contains(needed),
-            "the scan step lacks `{needed}`:\n{script}"
-        );
+        assert!(script.contains(needed), "scan.sh lacks `{needed}`");
     }
-
-    // The upload runs whatever the scan found, with a category per account and region.
     let (upload_at, upload) = step_using(steps, "github/codeql-action/upload-sarif@v3");
-    let with = with_keys(upload);
-    for key in with.keys() {
+    let upload_with = with_keys(upload);
+    for key in upload_with.keys() {
         assert!(
             UPLOAD_SARIF_INPUTS.contains(&key.as_str()),
             "unknown input {key}"
         );
     }
-    assert_eq!(with["sarif_file"], "vpcaudit.sarif");
-    assert!(
-        with["category"].contains("matrix.account") && with["category"].contains("matrix.region")
+    assert_eq!(
+        upload_with["sarif_file"],
+        "${{ steps.scan.outputs.sarif-file }}"
     );
+    assert_eq!(upload_with["category"], "${{ inputs.category }}");
     assert!(
         upload["if"]
             .as_str()
             .is_some_and(|c| c.contains("always()"))
     );
-
-    // Then the job fails on the scan's exit code.
     let (fail_at, fail) = steps
         .iter()
         .enumerate()
@@ -1372,9 +1398,9 @@ fn the_example_workflow_is_valid_and_uses_its_actions_correctly() {
                 .as_str()
                 .is_some_and(|c| c.contains("steps.scan.outputs.exit-code"))
         })
-        .expect("a step failing the job on the scan's exit code");
-    assert!(fail["run"].as_str().is_some_and(|r| r.contains("exit 1")));
-    assert!(creds_at < scan_at && scan_at < upload_at && upload_at < fail_at);
+        .expect("a step failing on the scan's exit code");
+    assert!(fail["run"].as_str().is_some_and(|r| r.contains("fail.sh")));
+    assert!(scan_at < upload_at && upload_at < fail_at);
 
     // Every `${{ … }}` is closed.
     let text = std::fs::read_to_string(manifest_dir().join(WORKFLOW)).expect("read");
@@ -1382,73 +1408,66 @@ fn the_example_workflow_is_valid_and_uses_its_actions_correctly() {
 }
 
 #[test]
-fn the_example_workflows_scan_command_runs() {
-    // The scan step's command, with --region swapped for a snapshot, parses and writes its
-    // SARIF with the workflow's category.
+fn the_example_workflows_scan_runs_through_the_action() {
+    // The action's scan script with the workflow's inputs, --region swapped for a snapshot and
+    // the matrix filled in: it parses, keeps the exit code for the last step, writes the job
+    // summary and the SARIF with the workflow's category.
     let workflow = workflow();
-    let job = workflow["jobs"]
-        .as_object()
-        .and_then(|j| j.values().next())
-        .cloned();
-    let steps = job
-        .as_ref()
-        .and_then(|j| j["steps"].as_array())
-        .expect("steps");
-    let scan = steps
-        .iter()
-        .find(|s| {
-            s["run"]
-                .as_str()
-                .is_some_and(|r| r.contains("vpcaudit scan"))
-        })
-        .expect("scan step");
-    let script = scan["run"].as_str().expect("run").replace("\\\n", " ");
-    let line = script
-        .lines()
-        .find(|l| l.contains("vpcaudit scan"))
-        .expect("scan line");
-    let command = line.split(">>").next().unwrap_or_default();
-    let env: BTreeMap<String, String> = scan["env"]
-        .as_object()
-        .map(|env| {
-            env.iter()
-                .map(|(k, v)| {
-                    let value = v
-                        .as_str()
-                        .unwrap_or_default()
-                        .replace("${{ matrix.account }}", ACCOUNT)
-                        .replace("${{ matrix.region }}", REGION);
-                    (format!("\"${k}\""), value)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-
+    let (steps, at) = vpcaudit_step(&workflow);
+    let fill = |v: &str| {
+        v.replace("${{ matrix.account }}", ACCOUNT)
+            .replace("${{ matrix.region }}", REGION)
+    };
+    let with = with_keys(&steps[at]);
     let dir = tempfile::tempdir().expect("tempdir");
     let snapshot = write_snapshot(dir.path(), "snapshot.json", &findings_snapshot_json());
     let mut args: Vec<String> = Vec::new();
-    let mut tokens = command.split_whitespace().skip(2); // `vpcaudit scan`
-    while let Some(token) = tokens.next() {
-        if token == "--region" {
-            tokens.next();
-            args.push("--snapshot".to_owned());
-            args.push(snapshot.display().to_string());
+    let filled = fill(&with["args"]);
+    let mut words = filled.split_whitespace();
+    while let Some(word) = words.next() {
+        if word == "--region" {
+            assert_eq!(words.next(), Some(REGION));
+            args.extend(["--snapshot".to_owned(), snapshot.display().to_string()]);
         } else {
-            args.push(env.get(token).cloned().unwrap_or_else(|| token.to_owned()));
+            args.push(word.to_owned());
         }
     }
-    let output = vpcaudit(dir.path())
-        .arg("scan")
-        .args(&args)
+    let outputs = dir.path().join("outputs");
+    let summary = dir.path().join("summary.md");
+    let output = StdCommand::new("bash")
+        .arg(manifest_dir().join("scripts/action/scan.sh"))
+        .current_dir(dir.path())
+        .env("VPCAUDIT_BIN", env!("CARGO_BIN_EXE_vpcaudit"))
+        .env("GITHUB_OUTPUT", &outputs)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("RUNNER_TEMP", dir.path())
+        .env("INPUT_ARGS", args.join(" "))
+        .env("INPUT_FAIL_ON", &with["fail-on"])
+        .env("INPUT_CATEGORY", fill(&with["category"]))
+        .env("INPUT_SUMMARY", "true")
+        .env_remove("INPUT_SARIF_FILE")
+        .env_remove("INPUT_JSON_FILE")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
         .output()
-        .expect("run");
-    assert_eq!(
-        output.status.code(),
-        Some(1),
+        .expect("run scan.sh");
+    assert!(
+        output.status.success(),
         "{args:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(String::from_utf8_lossy(&output.stdout).starts_with("# vpcaudit"));
+    let outputs = std::fs::read_to_string(&outputs).expect("GITHUB_OUTPUT");
+    assert!(
+        outputs.lines().any(|l| l == "exit-code=1"),
+        "{outputs}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        outputs.lines().any(|l| l == "sarif-file=vpcaudit.sarif"),
+        "{outputs}"
+    );
+    let md = std::fs::read_to_string(&summary).expect("the job summary");
+    assert!(md.starts_with("# vpcaudit"), "{md}");
     let sarif: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("vpcaudit.sarif")).expect("the SARIF file"),
     )
