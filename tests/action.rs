@@ -874,3 +874,91 @@ fn every_workflow_passes_actionlint() {
         "{stdout}"
     );
 }
+
+/// `install.sh source` with a fake `cargo` that records its arguments: `cargo install --locked
+/// --path` of the action's checkout into the install directory, and a cached build is reused.
+#[test]
+fn install_builds_the_actions_checkout_from_source() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fake_bin = dir.path().join("fake-bin");
+    std::fs::create_dir(&fake_bin).expect("mkdir");
+    let log = dir.path().join("cargo.log");
+    let cargo = fake_bin.join("cargo");
+    std::fs::write(
+        &cargo,
+        r#"#!/bin/sh
+printf '%s\n' "$@" >> "$CARGO_LOG"
+root=""
+while [ $# -gt 0 ]; do
+    if [ "$1" = --root ]; then root="$2"; fi
+    shift
+done
+mkdir -p "$root/bin"
+printf '#!/bin/sh\necho "vpcaudit 0.0.0 (fake build)"\n' > "$root/bin/vpcaudit"
+chmod 0755 "$root/bin/vpcaudit"
+"#,
+    )
+    .expect("write");
+    let status = Command::new("chmod")
+        .arg("0755")
+        .arg(&cargo)
+        .status()
+        .expect("chmod");
+    assert!(status.success());
+    let path = format!(
+        "{}:{}",
+        fake_bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let install_dir = dir.path().join("install");
+    let out = dir.path().join("out");
+    let run = || {
+        script(
+            "install.sh",
+            &["source"],
+            &[
+                ("PATH", &path),
+                ("CARGO_LOG", &log.display().to_string()),
+                ("GITHUB_OUTPUT", &out.display().to_string()),
+                ("GITHUB_ACTION_PATH", &root().display().to_string()),
+                ("VPCAUDIT_INSTALL_DIR", &install_dir.display().to_string()),
+            ],
+        )
+    };
+    let output = run();
+    assert!(output.status.success(), "{}", describe(&output));
+    let args: Vec<String> = std::fs::read_to_string(&log)
+        .expect("cargo ran")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let root_s = root().display().to_string();
+    let install_s = install_dir.display().to_string();
+    let expected = [
+        "install", "--locked", "--path", &root_s, "--root", &install_s,
+    ];
+    assert_eq!(&args[..expected.len()], expected, "{args:?}");
+    // --features security-hub only when the package declares that feature.
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(root().join("Cargo.toml")).expect("Cargo.toml"))
+            .expect("toml");
+    let has_feature = manifest
+        .get("features")
+        .and_then(|f| f.get("security-hub"))
+        .is_some();
+    assert_eq!(
+        args.iter().any(|a| a == "--features"),
+        has_feature,
+        "{args:?}"
+    );
+    let bin = install_dir.join("bin/vpcaudit");
+    assert_eq!(outputs(&out)["bin"], bin.display().to_string());
+
+    // The second run finds the cached build and does not call cargo.
+    std::fs::remove_file(&log).expect("rm");
+    std::fs::remove_file(&out).expect("rm");
+    let output = run();
+    assert!(output.status.success(), "{}", describe(&output));
+    assert!(!log.exists(), "cargo ran again");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cached build"));
+}
