@@ -401,6 +401,7 @@ fn install_resolves_the_release_from_the_input_or_the_actions_ref() {
         );
         assert_eq!(outputs["explicit"], explicit, "{version:?} {action_ref:?}");
         assert_eq!(outputs["triple"], "x86_64-unknown-linux-musl");
+        assert_eq!(outputs["archive"], archive_name(&configured_extension()));
         let key = &outputs["cache-key"];
         assert!(
             key.starts_with("vpcaudit-bin-Linux-X64-") && key.len() == 23 + 64,
@@ -423,11 +424,29 @@ fn install_resolves_the_release_from_the_input_or_the_actions_ref() {
 }
 
 const TRIPLE: &str = "x86_64-unknown-linux-musl";
-const ARCHIVE: &str = "vpcaudit-x86_64-unknown-linux-musl.tar.xz";
+
+/// The release archive's extension as the repository configures dist (`unix-archive` in
+/// dist-workspace.toml), else dist's default.
+fn configured_extension() -> String {
+    std::fs::read_to_string(root().join("dist-workspace.toml"))
+        .ok()
+        .and_then(|text| toml::from_str::<toml::Value>(&text).ok())
+        .and_then(|config| {
+            config["dist"]
+                .get("unix-archive")?
+                .as_str()
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| ".tar.xz".to_owned())
+}
+
+fn archive_name(extension: &str) -> String {
+    format!("vpcaudit-{TRIPLE}{extension}")
+}
 
 /// A fake release directory, `<dir>/<tag>/<archive>` and its `.sha256` as cargo-dist writes
 /// them, the binary a script that prints a version.
-fn fake_release(dir: &Path, tag: &str) {
+fn fake_release(dir: &Path, tag: &str, archive: &str) {
     let staging = dir.join("staging");
     let package = staging.join(format!("vpcaudit-{TRIPLE}"));
     std::fs::create_dir_all(&package).expect("mkdir");
@@ -440,12 +459,13 @@ fn fake_release(dir: &Path, tag: &str) {
         .arg("-c")
         .arg(
             r#"chmod 0755 "$1/vpcaudit-$2/vpcaudit" &&
-               tar -cJf "$3/$4" -C "$1" "vpcaudit-$2" &&
+               case "$4" in *.gz) z=-czf ;; *) z=-cJf ;; esac &&
+               tar "$z" "$3/$4" -C "$1" "vpcaudit-$2" &&
                cd "$3" && printf '%s *%s\n' "$(sha256sum "$4" | cut -d' ' -f1)" "$4" > "$4.sha256""#,
         )
         .args(["sh", &staging.display().to_string(), TRIPLE])
         .arg(&release)
-        .arg(ARCHIVE)
+        .arg(archive)
         .status()
         .expect("sh");
     assert!(status.success(), "building the fake release");
@@ -456,7 +476,7 @@ struct Install {
     outputs: BTreeMap<String, String>,
 }
 
-fn release(base_url: &str, tag: &str, explicit: bool) -> Install {
+fn release(base_url: &str, tag: &str, archive: &str, explicit: bool) -> Install {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
     let path_file = dir.path().join("path");
@@ -472,6 +492,7 @@ fn release(base_url: &str, tag: &str, explicit: bool) -> Install {
             ("VPCAUDIT_RELEASE_BASE_URL", base_url),
             ("RESOLVED_TAG", tag),
             ("RESOLVED_TRIPLE", TRIPLE),
+            ("RESOLVED_ARCHIVE", archive),
             ("RESOLVED_EXPLICIT", if explicit { "true" } else { "false" }),
         ],
     );
@@ -497,55 +518,60 @@ fn release(base_url: &str, tag: &str, explicit: bool) -> Install {
 /// The checks every release source must pass: a good release installs, a tampered archive or
 /// checksum fails, a missing checksum fails, and a missing release falls back to a source build
 /// only when the version was not asked for.
-fn check_release_source(base: &Path, base_url: &str) {
-    fake_release(base, "v0.1.0");
-    let ok = release(base_url, "v0.1.0", false);
+fn check_release_source(base: &Path, base_url: &str, archive: &str) {
+    fake_release(base, "v0.1.0", archive);
+    let ok = release(base_url, "v0.1.0", archive, false);
     assert!(ok.output.status.success(), "{}", describe(&ok.output));
     assert_eq!(ok.outputs["installed"], "true");
     let stderr = String::from_utf8_lossy(&ok.output.stderr);
     assert!(stderr.contains("checksum verified"), "{stderr}");
 
     // A checksum that does not match the archive: refused, never replaced by a source build.
-    fake_release(base, "v0.1.1");
-    let sum = base.join("v0.1.1").join(format!("{ARCHIVE}.sha256"));
+    fake_release(base, "v0.1.1", archive);
+    let sum = base.join("v0.1.1").join(format!("{archive}.sha256"));
     let text = std::fs::read_to_string(&sum).expect("sha256");
     let flipped = if text.starts_with('0') { "1" } else { "0" };
     std::fs::write(&sum, format!("{flipped}{}", &text[1..])).expect("write");
     for explicit in [false, true] {
-        let bad = release(base_url, "v0.1.1", explicit);
+        let bad = release(base_url, "v0.1.1", archive, explicit);
         assert!(!bad.output.status.success(), "{}", describe(&bad.output));
         assert!(String::from_utf8_lossy(&bad.output.stderr).contains("checksum mismatch"));
         assert!(!bad.outputs.contains_key("installed"));
     }
 
     // An archive changed after its checksum was made.
-    fake_release(base, "v0.1.2");
-    let archive = base.join("v0.1.2").join(ARCHIVE);
-    let mut bytes = std::fs::read(&archive).expect("read");
+    fake_release(base, "v0.1.2", archive);
+    let tampered = base.join("v0.1.2").join(archive);
+    let mut bytes = std::fs::read(&tampered).expect("read");
     let last = bytes.len() - 1;
     bytes[last] ^= 0xff;
-    std::fs::write(&archive, bytes).expect("write");
-    let bad = release(base_url, "v0.1.2", false);
+    std::fs::write(&tampered, bytes).expect("write");
+    let bad = release(base_url, "v0.1.2", archive, false);
     assert!(!bad.output.status.success(), "{}", describe(&bad.output));
     assert!(String::from_utf8_lossy(&bad.output.stderr).contains("checksum mismatch"));
 
     // A checksum file without a digest, and a missing checksum file.
-    fake_release(base, "v0.1.3");
+    fake_release(base, "v0.1.3", archive);
     std::fs::write(
-        base.join("v0.1.3").join(format!("{ARCHIVE}.sha256")),
+        base.join("v0.1.3").join(format!("{archive}.sha256")),
         "not a digest\n",
     )
     .expect("write");
-    assert!(!release(base_url, "v0.1.3", false).output.status.success());
-    fake_release(base, "v0.1.4");
-    std::fs::remove_file(base.join("v0.1.4").join(format!("{ARCHIVE}.sha256"))).expect("rm");
-    let bad = release(base_url, "v0.1.4", false);
+    assert!(
+        !release(base_url, "v0.1.3", archive, false)
+            .output
+            .status
+            .success()
+    );
+    fake_release(base, "v0.1.4", archive);
+    std::fs::remove_file(base.join("v0.1.4").join(format!("{archive}.sha256"))).expect("rm");
+    let bad = release(base_url, "v0.1.4", archive, false);
     assert!(!bad.output.status.success(), "{}", describe(&bad.output));
     assert!(String::from_utf8_lossy(&bad.output.stderr).contains("unverified"));
 
     // No such release: a source build when the version came from the action's ref, an error
     // when it was asked for.
-    let missing = release(base_url, "v0.9.0", false);
+    let missing = release(base_url, "v0.9.0", archive, false);
     assert!(
         missing.output.status.success(),
         "{}",
@@ -553,14 +579,24 @@ fn check_release_source(base: &Path, base_url: &str) {
     );
     assert_eq!(missing.outputs["installed"], "false");
     assert!(String::from_utf8_lossy(&missing.output.stderr).contains("::warning::"));
-    let missing = release(base_url, "v0.9.0", true);
+    let missing = release(base_url, "v0.9.0", archive, true);
     assert!(!missing.output.status.success());
 }
 
 #[test]
 fn install_verifies_the_release_from_a_directory() {
     let dir = tempfile::tempdir().expect("tempdir");
-    check_release_source(dir.path(), &format!("file://{}", dir.path().display()));
+    // The extension the repository does not configure, so that both are tested.
+    let other = if configured_extension() == ".tar.gz" {
+        ".tar.xz"
+    } else {
+        ".tar.gz"
+    };
+    check_release_source(
+        dir.path(),
+        &format!("file://{}", dir.path().display()),
+        &archive_name(other),
+    );
 }
 
 /// A loopback HTTP server over a directory (Python's http.server), stopped on drop.
@@ -609,11 +645,20 @@ fn install_verifies_the_release_over_http() {
         .nth(1)
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("no port in {line:?}"));
-    check_release_source(dir.path(), &format!("http://127.0.0.1:{port}"));
+    check_release_source(
+        dir.path(),
+        &format!("http://127.0.0.1:{port}"),
+        &archive_name(&configured_extension()),
+    );
     drop(server);
 
     // Plain HTTP anywhere but loopback is refused before any download.
-    let refused = release("http://example.com/releases", "v0.1.0", false);
+    let refused = release(
+        "http://example.com/releases",
+        "v0.1.0",
+        &archive_name(".tar.gz"),
+        false,
+    );
     assert!(!refused.output.status.success());
     assert!(String::from_utf8_lossy(&refused.output.stderr).contains("non-https"));
 }

@@ -22,7 +22,11 @@
 #                       $GITHUB_SERVER_URL/$ACTION_REPOSITORY/releases/download): a mirror, or a
 #                       local directory in the tests (file://)
 #   VPCAUDIT_INSTALL_DIR       where the binary goes (default $RUNNER_TEMP/vpcaudit)
-#   RESOLVED_TAG, RESOLVED_TRIPLE, RESOLVED_EXPLICIT  the `resolve` outputs, for `release`
+#   RESOLVED_TAG, RESOLVED_TRIPLE, RESOLVED_EXPLICIT, RESOLVED_ARCHIVE  the `resolve` outputs,
+#                       for `release`
+#
+# The archive is dist's `vpcaudit-<target triple><unix-archive>`, the extension from the
+# action's dist-workspace.toml (.tar.gz or .tar.xz; dist's default .tar.xz without one).
 set -euo pipefail
 
 work=""
@@ -79,6 +83,22 @@ source_version() {
         }' "$manifest"
 }
 
+# The release archives' extension: dist-workspace.toml's `unix-archive`, else dist's default.
+archive_extension() {
+    local config ext=""
+    config="$(action_path)/dist-workspace.toml"
+    if [ -f "$config" ]; then
+        ext="$(awk '
+            /^\[/ { section = $0 }
+            section == "[dist]" && $1 == "unix-archive" { gsub(/"/, "", $3); print $3; exit }
+        ' "$config")"
+    fi
+    case "$ext" in
+    .tar.gz | .tar.xz) printf '%s' "$ext" ;;
+    *) printf '.tar.xz' ;;
+    esac
+}
+
 # A content hash of the sources a build reads, so a cached binary is reused only for the same
 # sources (an action checkout has no .git to ask for its commit).
 source_hash() {
@@ -133,6 +153,11 @@ cmd_resolve() {
     fi
     output tag "$tag"
     output triple "$triple"
+    if [ -n "$triple" ]; then
+        output archive "vpcaudit-$triple$(archive_extension)"
+    else
+        output archive ""
+    fi
     output explicit "$explicit"
     output cache-key "vpcaudit-bin-${RUNNER_OS:-unknown}-${RUNNER_ARCH:-unknown}-$(source_hash)"
     output install-dir "$(install_dir)"
@@ -169,6 +194,7 @@ download() {
 
 cmd_release() {
     local tag="${RESOLVED_TAG:-}" triple="${RESOLVED_TRIPLE:-}" explicit="${RESOLVED_EXPLICIT:-false}"
+    local archive="${RESOLVED_ARCHIVE:-}"
     if [ -z "$tag" ]; then
         output installed false
         return 0
@@ -179,7 +205,12 @@ cmd_release() {
     [[ "$repository" =~ ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$ ]] || repository=vpcaudit/vpcaudit
     local base="${VPCAUDIT_RELEASE_BASE_URL:-${GITHUB_SERVER_URL:-https://github.com}/$repository/releases/download}"
     base="${base%/}"
-    local archive="vpcaudit-$triple.tar.xz"
+    local unpack
+    case "$archive" in
+    "vpcaudit-$triple.tar.gz") unpack=-xzf ;;
+    "vpcaudit-$triple.tar.xz") unpack=-xJf ;;
+    *) die "invalid release archive name" ;;
+    esac
     work="$(mktemp -d)"
     trap 'rm -rf -- "$work"' EXIT
 
@@ -216,7 +247,7 @@ cmd_release() {
     echo "install.sh: checksum verified ($expected)" >&2
 
     mkdir "$work/unpacked"
-    tar -xJf "$work/$archive" -C "$work/unpacked" ||
+    tar "$unpack" "$work/$archive" -C "$work/unpacked" ||
         die "could not unpack $archive"
     local binary=""
     for candidate in "$work/unpacked/vpcaudit-$triple/vpcaudit" "$work/unpacked/vpcaudit"; do
