@@ -265,6 +265,11 @@ fn scan_never_evaluates_its_arguments() {
     // vpcaudit received the words literally and refused them: bad usage.
     assert_eq!(scan.outputs["exit-code"], "2", "{}", describe(&scan.output));
     assert!(!marker.exists(), "an argument was executed");
+    let md = std::fs::read_to_string(scan.path("step_summary")).expect("step summary");
+    assert!(
+        md.contains("vpcaudit exited 2 without writing a report"),
+        "{md}"
+    );
     assert!(!scan.path("vpcaudit.sarif").exists());
     assert!(!scan.outputs.contains_key("sarif-file"));
     assert!(!scan.outputs.contains_key("findings"));

@@ -143,4 +143,7 @@ if [ "$summary" = true ] && [ -n "${GITHUB_STEP_SUMMARY:-}" ] && [ -f "$markdown
     else
         cat -- "$markdown" >>"$GITHUB_STEP_SUMMARY"
     fi
+elif [ "$summary" = true ] && [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+    printf '# vpcaudit\n\nvpcaudit exited %s without writing a report: see the step log.\n' \
+        "$code" >>"$GITHUB_STEP_SUMMARY"
 fi
