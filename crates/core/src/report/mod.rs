@@ -1,5 +1,6 @@
 //! Reports: the machine-readable report (the JSON contract) and its renderers.
 
+pub mod asff;
 pub mod diagram;
 pub mod html;
 pub mod locations;
