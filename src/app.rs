@@ -44,6 +44,13 @@ pub enum AppError {
     Template(#[from] vpcaudit_iac::LoadError),
     #[error(transparent)]
     Reach(#[from] vpcaudit_core::reach::QueryError),
+    #[error(
+        "--security-hub: this vpcaudit was built without Security Hub support; install it \
+         with `cargo install vpcaudit --features security-hub`, or use a release binary"
+    )]
+    SecurityHubNotBuilt,
+    #[error("--security-hub needs the live account: the scan has no caller account")]
+    SecurityHubNoAccount,
 }
 
 impl AppError {
@@ -143,6 +150,10 @@ pub struct ScanOptions {
     pub source_templates: Vec<PathBuf>,
     /// Stack name → template file, where the names differ (`--stack`).
     pub stacks: BTreeMap<String, PathBuf>,
+    /// `--security-hub`: import the findings into Security Hub of the caller's account, per
+    /// scanned region, after the reports are written (the only write call; live scans of the
+    /// caller's account only).
+    pub security_hub: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -156,6 +167,9 @@ pub struct CollectOptions {
 pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
     let progress = Progress::new(options.quiet);
     // Bad input is reported before anything slow happens.
+    if options.security_hub && !security_hub::BUILT {
+        return Err(AppError::SecurityHubNotBuilt);
+    }
     let config = Config::discover(options.config.as_deref())?;
     if let Some(path) = &config.path {
         progress.info(format_args!("using configuration {}", path.display()));
@@ -244,7 +258,75 @@ pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
             }
         ));
     }
-    Ok(status(&report, options.fail_on))
+    let status = status(&report, options.fail_on);
+    if options.security_hub && live {
+        let imported = security_hub::import(&options.aws, &report, &progress).await?;
+        if !imported {
+            return Ok(ExitStatus::Incomplete);
+        }
+    }
+    Ok(status)
+}
+
+/// `--security-hub`, compiled in with the `security-hub` feature.
+#[cfg(feature = "security-hub")]
+mod security_hub {
+    use super::{AppError, AwsOptions, Progress, Report, collect};
+    use vpcaudit_core::report::asff;
+
+    pub const BUILT: bool = true;
+
+    /// Imports the findings into Security Hub of the caller's account, one import per region
+    /// the scan read there. False when any import failed (each failure is printed).
+    pub async fn import(
+        aws: &AwsOptions,
+        report: &Report,
+        progress: &Progress,
+    ) -> Result<bool, AppError> {
+        let Some(account) = report.account.as_deref() else {
+            return Err(AppError::SecurityHubNoAccount);
+        };
+        let sdk = collect::load_sdk_config(aws).await;
+        let now = chrono::Utc::now();
+        let mut complete = true;
+        for (scope_account, region) in asff::scopes(report) {
+            if scope_account != account {
+                continue;
+            }
+            match vpcaudit_securityhub::import(&sdk, report, account, &region, now).await {
+                Ok(summary) => {
+                    progress.info(format_args!(
+                        "Security Hub {account} {region}: {}",
+                        summary.describe()
+                    ));
+                    for error in &summary.errors {
+                        progress.warn(format_args!("Security Hub: {error}"));
+                    }
+                    complete &= summary.failed == 0;
+                }
+                Err(error) => {
+                    progress.warn(format_args!(
+                        "Security Hub: {} (nothing imported there)",
+                        vpcaudit_core::inert::inert(&error.to_string())
+                    ));
+                    complete = false;
+                }
+            }
+        }
+        Ok(complete)
+    }
+}
+
+/// Without the `security-hub` feature, `--security-hub` is refused before the scan.
+#[cfg(not(feature = "security-hub"))]
+mod security_hub {
+    use super::{AppError, AwsOptions, Progress, Report};
+
+    pub const BUILT: bool = false;
+
+    pub async fn import(_: &AwsOptions, _: &Report, _: &Progress) -> Result<bool, AppError> {
+        Err(AppError::SecurityHubNotBuilt)
+    }
 }
 
 /// Where the resources CloudFormation created are declared: the templates named by

@@ -25,7 +25,7 @@ enum Command {
     /// Read an account (or a snapshot) and report where it breaks the architecture.
     ///
     /// Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 bad usage or input,
-    /// 3 incomplete scan (some data could not be read).
+    /// 3 incomplete scan (some data could not be read, or a --security-hub import failed).
     Scan(Box<ScanArgs>),
     /// Read an account's inventory into a snapshot file, without running rules.
     Collect(CollectArgs),
@@ -75,6 +75,10 @@ struct IamPolicyArgs {
     /// --role-arn and --org assume
     #[arg(long)]
     read_only: bool,
+    /// Only the optional statement of `scan --security-hub` (securityhub:BatchImportFindings
+    /// and securityhub:GetFindings), which is not part of the read-only policy
+    #[arg(long, conflicts_with = "read_only")]
+    security_hub: bool,
 }
 
 #[derive(Args)]
@@ -318,6 +322,14 @@ struct ScanArgs {
     /// The template of a stack whose name is not the template file's name; repeatable
     #[arg(long = "stack", value_name = "STACK=FILE", value_parser = parse_parameter)]
     stacks: Vec<(String, String)>,
+    /// After the reports are written, import the findings into Security Hub of the scanned
+    /// account, per region (BatchImportFindings: vpcaudit's only write call; re-imports
+    /// update, resolved findings are archived). The caller's account only: not with
+    /// --role-arn or --org. Needs a build with the `security-hub` feature
+    #[arg(long, conflicts_with_all = [
+        "snapshot", "templates", "role_arn", "org", "baseline",
+    ])]
+    security_hub: bool,
 }
 
 fn parse_parameter(value: &str) -> Result<(String, String), String> {
@@ -480,6 +492,7 @@ fn main() -> ExitCode {
                     .into_iter()
                     .map(|(stack, file)| (stack, PathBuf::from(file)))
                     .collect(),
+                security_hub: args.security_hub,
             }))
         }
         Command::Init(args) => app::init(Some(&args.path), args.force),
@@ -507,7 +520,14 @@ fn main() -> ExitCode {
         })),
         Command::IamPolicy(args) => app::write_output(
             None,
-            &format!("{}\n", vpcaudit_core::snapshot::iam_policy(!args.read_only)),
+            &format!(
+                "{}\n",
+                if args.security_hub {
+                    vpcaudit_core::report::asff::iam_policy()
+                } else {
+                    vpcaudit_core::snapshot::iam_policy(!args.read_only)
+                }
+            ),
         )
         .map(|()| ExitStatus::Clean),
         Command::Completions { shell } => {

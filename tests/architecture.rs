@@ -8,6 +8,11 @@ use std::process::Command;
 
 /// The packages `cargo tree` lists for `package` over these dependency edges.
 fn dependency_names(package: &str, edges: &str) -> BTreeSet<String> {
+    dependency_names_with(package, edges, &[])
+}
+
+/// [`dependency_names`] with these cargo arguments added (`--features …`).
+fn dependency_names_with(package: &str, edges: &str, extra: &[&str]) -> BTreeSet<String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = Command::new(cargo)
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
@@ -23,6 +28,7 @@ fn dependency_names(package: &str, edges: &str) -> BTreeSet<String> {
             "--package",
             package,
         ])
+        .args(extra)
         .output()
         .expect("run cargo tree");
     assert!(
@@ -63,7 +69,8 @@ fn the_core_and_its_tests_compile_no_aws_sdk_and_no_tokio() {
 }
 
 /// Dependencies only point down: core ← collect ← {vpcaudit, vpcaudit-lambda}; core ← iac ←
-/// vpcaudit (templates need no AWS SDK).
+/// vpcaudit (templates need no AWS SDK); core ← securityhub (the one write call) ←
+/// vpcaudit-lambda, and vpcaudit only with its `security-hub` feature.
 #[test]
 fn workspace_crates_depend_only_on_the_layers_below() {
     let own = |package: &str| -> BTreeSet<String> {
@@ -87,13 +94,29 @@ fn workspace_crates_depend_only_on_the_layers_below() {
     assert_eq!(own("vpcaudit-iac"), set(&["vpcaudit-core"]));
     assert_eq!(
         own("vpcaudit-lambda"),
-        set(&["vpcaudit-collect", "vpcaudit-core"])
+        set(&["vpcaudit-collect", "vpcaudit-core", "vpcaudit-securityhub"])
+    );
+    assert_eq!(own("vpcaudit-securityhub"), set(&["vpcaudit-core"]));
+    let with_security_hub: BTreeSet<String> =
+        dependency_names_with("vpcaudit", "normal", &["--features", "security-hub"])
+            .into_iter()
+            .filter(|n| n.starts_with("vpcaudit") && n != "vpcaudit")
+            .collect();
+    assert_eq!(
+        with_security_hub,
+        set(&[
+            "vpcaudit-collect",
+            "vpcaudit-core",
+            "vpcaudit-iac",
+            "vpcaudit-securityhub"
+        ])
     );
     assert_eq!(own("vpcaudit-testkit"), set(&["vpcaudit-core"]));
 }
 
 /// The CLI (what `cargo install` builds) compiles neither the Lambda runtime nor S3; the job's
-/// crate has both.
+/// crate has both. Nor, without its `security-hub` feature, the Security Hub SDK; and only
+/// vpcaudit-securityhub (the one write call) depends on that SDK directly.
 #[test]
 fn the_cli_compiles_neither_the_lambda_runtime_nor_s3() {
     const LAMBDA_ONLY: [&str; 3] = ["lambda_runtime", "aws_lambda_events", "aws-sdk-s3"];
@@ -108,6 +131,17 @@ fn the_cli_compiles_neither_the_lambda_runtime_nor_s3() {
         assert!(
             lambda.contains(name),
             "vpcaudit-lambda does not bring {name}"
+        );
+    }
+    assert!(
+        !cli.contains("aws-sdk-securityhub"),
+        "the default CLI build compiles the Security Hub SDK"
+    );
+    assert!(lambda.contains("aws-sdk-securityhub"));
+    for package in ["vpcaudit-core", "vpcaudit-collect", "vpcaudit-iac"] {
+        assert!(
+            !dependency_names(package, "normal").contains("aws-sdk-securityhub"),
+            "{package} depends on the Security Hub SDK: only vpcaudit-securityhub may"
         );
     }
 }

@@ -650,3 +650,69 @@ fn a_piped_table_is_compact_and_plain_unless_colour_is_asked() {
         .assert()
         .code(2);
 }
+
+/// `--security-hub` writes to the scanned account: never with a snapshot or a template (no
+/// live account), a baseline (a filtered report would archive what it leaves out), or other
+/// accounts' roles (the caller's credentials cannot import there). Usage errors, exit 2.
+#[test]
+fn security_hub_needs_a_live_scan_of_the_callers_account() {
+    let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/acme-small.json");
+    let snapshot = snapshot.to_str().expect("UTF-8 path");
+    let refused: [&[&str]; 4] = [
+        &["scan", "--snapshot", snapshot, "--security-hub"],
+        &["scan", "--template", "template.yaml", "--security-hub"],
+        &[
+            "scan",
+            "--role-arn",
+            "arn:aws:iam::111122223333:role/audit",
+            "--security-hub",
+        ],
+        &["scan", "--baseline", "audit.json", "--security-hub"],
+    ];
+    for args in refused {
+        vpcaudit()
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--security-hub"));
+    }
+}
+
+/// A build without the `security-hub` feature refuses `--security-hub` before reading
+/// anything, and says how to get it.
+#[cfg(not(feature = "security-hub"))]
+#[test]
+fn security_hub_without_the_feature_says_how_to_get_it() {
+    vpcaudit()
+        .args(["scan", "--region", "eu-west-1", "--security-hub"])
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cargo install vpcaudit --features security-hub",
+        ));
+}
+
+/// The Security Hub statement is separate from the read-only policy, and only its two calls.
+#[test]
+fn iam_policy_prints_the_security_hub_statement_apart() {
+    let out = vpcaudit()
+        .args(["iam-policy", "--security-hub"])
+        .output()
+        .expect("run vpcaudit");
+    assert!(out.status.success());
+    let policy: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let statements = policy["Statement"].as_array().expect("statements");
+    assert_eq!(statements.len(), 1);
+    assert_eq!(statements[0]["Sid"], "VpcauditSecurityHub");
+    assert_eq!(
+        statements[0]["Action"],
+        json!(["securityhub:BatchImportFindings", "securityhub:GetFindings"])
+    );
+    let read_only = vpcaudit_core::snapshot::iam_policy(true);
+    assert!(!read_only.contains("securityhub"));
+    vpcaudit()
+        .args(["iam-policy", "--security-hub", "--read-only"])
+        .assert()
+        .code(2);
+}

@@ -113,6 +113,12 @@ impl MotoServer {
         self.run_script("iam.py", &[], args)
     }
 
+    /// Runs tests/moto/securityhub.py ARGS in [`REGION`] (enable, findings, revoke) and returns
+    /// its JSON answer.
+    pub fn securityhub(&self, args: &[&str]) -> Value {
+        self.run_script("securityhub.py", &["--region", REGION], args)
+    }
+
     /// Runs `tests/moto/SCRIPT --endpoint E LEADING… ARGS…` against this server and returns
     /// the one JSON value it prints; a failure shows its output and moto's.
     fn run_script(&self, script: &str, leading: &[&str], args: &[&str]) -> Value {
