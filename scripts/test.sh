@@ -94,9 +94,9 @@ python3 fixtures/generate_acme.py --check
 
 cargo fmt --all -- --check
 "$tools/bin/cargo-machete"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 # Every crate's tests: the core's rules and reports, the collectors, the CLI, the Lambda job.
-cargo test --workspace --locked
+cargo test --workspace --all-features --locked
 
 # The README's first command, exactly as written there (so this breaks when the README
 # changes): it audits the bundled example and must exit 1, with findings.

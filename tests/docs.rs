@@ -80,6 +80,37 @@ fn readme_iam_policy_is_what_the_iam_policy_command_prints() {
     );
 }
 
+/// The README's separate Security Hub statement is what `vpcaudit iam-policy --security-hub`
+/// prints, and none of its calls is in the read-only policy.
+#[test]
+fn readme_security_hub_statement_is_what_the_command_prints_and_apart() {
+    let readme = readme();
+    let shown = block(&readme, "iam-security-hub")
+        .trim_start_matches("```json")
+        .trim_end_matches("```")
+        .trim();
+    let printed = assert_cmd::Command::cargo_bin("vpcaudit")
+        .expect("the vpcaudit binary")
+        .args(["iam-policy", "--security-hub"])
+        .output()
+        .expect("run vpcaudit iam-policy --security-hub");
+    assert!(printed.status.success(), "{printed:?}");
+    let printed = String::from_utf8(printed.stdout).expect("UTF-8");
+    assert_eq!(
+        shown,
+        printed.trim(),
+        "README's Security Hub statement differs from `vpcaudit iam-policy --security-hub`"
+    );
+    let read_only = block(&readme, "iam");
+    for action in vpcaudit_core::report::asff::IAM_ACTIONS {
+        assert!(shown.contains(action));
+        assert!(
+            !read_only.contains(action),
+            "{action} in the read-only policy"
+        );
+    }
+}
+
 #[test]
 fn readme_iam_policy_lists_exactly_the_calls_vpcaudit_makes() {
     let readme = readme();
