@@ -126,7 +126,73 @@ fn template_grants_nothing_else_but_report_storage_and_role_assumption() {
         "sts:AssumeRole is how vpcaudit reaches other accounts"
     );
     expected.insert("sts:AssumeRole".to_owned());
+    // SecurityHub=true: the one write call, in its own conditional statement (below).
+    expected.extend(
+        vpcaudit_core::report::asff::IAM_ACTIONS
+            .iter()
+            .map(|s| s.to_string()),
+    );
     assert_eq!(granted, expected);
+}
+
+/// The Security Hub import is opt-in: parameter `SecurityHub` (default false) sets
+/// `VPCAUDIT_SECURITY_HUB`, and only then the statement `VpcauditSecurityHub` exists, with
+/// exactly the import's two calls on this account's hub and default product.
+#[test]
+fn template_grants_security_hub_only_when_asked() {
+    let template = template();
+    let parameter = &template["Parameters"]["SecurityHub"];
+    assert_eq!(untag(&parameter["Default"]).as_str(), Some("false"));
+    assert_eq!(strings(&parameter["AllowedValues"]), ["true", "false"]);
+    let variables =
+        &template["Resources"]["AuditFunction"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(
+        strings(&variables["VPCAUDIT_SECURITY_HUB"]),
+        ["SecurityHub"],
+        "VPCAUDIT_SECURITY_HUB is !Ref SecurityHub"
+    );
+    let policies = template["Resources"]["AuditFunction"]["Properties"]["Policies"]
+        .as_sequence()
+        .expect("Policies");
+    let conditional: Vec<&Value> = policies
+        .iter()
+        .flat_map(|p| p["Statement"].as_sequence().into_iter().flatten())
+        .filter_map(|statement| match statement {
+            Value::Tagged(tagged) if tagged.tag == "!If" => {
+                let branches = tagged.value.as_sequence()?;
+                (branches.first()?.as_str() == Some("ImportsToSecurityHub")).then(|| &branches[1])
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        conditional.len(),
+        1,
+        "one statement under ImportsToSecurityHub"
+    );
+    let statement = conditional[0];
+    assert_eq!(statement["Sid"].as_str(), Some("VpcauditSecurityHub"));
+    assert_eq!(
+        actions_of(statement),
+        vpcaudit_core::report::asff::IAM_ACTIONS
+    );
+    let resources = strings(&statement["Resource"]);
+    assert_eq!(resources.len(), 2);
+    assert!(
+        resources.iter().all(|r| r.contains("${AWS::AccountId}")),
+        "{resources:?}"
+    );
+    // No other statement grants a securityhub action.
+    for other in function_statements(&template) {
+        if other["Sid"].as_str() != Some("VpcauditSecurityHub") {
+            assert!(
+                !actions_of(&other)
+                    .iter()
+                    .any(|a| a.starts_with("securityhub:")),
+                "{other:?}"
+            );
+        }
+    }
 }
 
 #[test]

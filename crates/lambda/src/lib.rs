@@ -19,7 +19,11 @@
 //!    would come back as "new") and `latest.json` does not already hold a run that started
 //!    later. That update is conditional on the version read, so concurrent runs cannot lose
 //!    the newer baseline;
-//! 7. returns a [`JobSummary`]. Findings do not fail the invocation (status `findings`); an
+//! 7. with `VPCAUDIT_SECURITY_HUB=true`, imports the findings into Security Hub of the
+//!    function's account in each scanned region (`vpcaudit-securityhub`: re-imports update,
+//!    resolved findings are archived); a failed import fails the invocation after the reports
+//!    are written;
+//! 8. returns a [`JobSummary`]. Findings do not fail the invocation (status `findings`); an
 //!    incomplete scan does, after its reports are written, so the error alarm fires.
 //!
 //! Logs are JSON lines ([`init_logging`]); they name buckets, keys, counts and error codes,
@@ -110,6 +114,9 @@ pub enum JobError {
         key: String,
         attempts: usize,
     },
+    /// The Security Hub import failed in some region. The reports were written.
+    #[error("Security Hub import failed (the reports are written): {message}")]
+    SecurityHub { message: String },
     /// The scan could not read everything. Its reports were written (see the summary).
     #[error("{}", incomplete_message(.0))]
     Incomplete(Box<JobSummary>),
@@ -151,6 +158,7 @@ impl JobError {
             | JobError::ReportExists { .. }
             | JobError::LatestContention { .. } => "vpcaudit.ReportStorage",
             JobError::Incomplete(_) => "vpcaudit.IncompleteScan",
+            JobError::SecurityHub { .. } => "vpcaudit.SecurityHub",
         }
     }
 }
@@ -371,11 +379,71 @@ async fn run(
         }
         Ok::<JobSummary, JobError>(summary)
     };
-    match deadlines.writes {
+    let summary = match deadlines.writes {
         Some(at) => tokio::time::timeout_at(at, store)
             .await
             .map_err(|_| JobError::WriteDeadline)?,
         None => store.await,
+    }?;
+    if config.security_hub {
+        // Boxed, as the S3 writes are: the import's futures are SDK calls too, and inlined in
+        // the invocation's future they overflow a 2 MiB thread stack in a debug build.
+        Box::pin(import_to_security_hub(config, &report)).await?;
+    }
+    Ok(summary)
+}
+
+/// Imports the findings into Security Hub of the function's account, one import per region
+/// the scan read there; every region is tried, and any failure fails the invocation.
+async fn import_to_security_hub(config: &JobConfig, report: &Report) -> Result<(), JobError> {
+    let Some(account) = report.account.as_deref() else {
+        return Err(JobError::SecurityHub {
+            message: "the scan did not learn the function's account".to_owned(),
+        });
+    };
+    let sdk = vpcaudit_collect::load_sdk_config(&vpcaudit_collect::AwsOptions {
+        endpoint_url: config.endpoint_url.clone(),
+        ..vpcaudit_collect::AwsOptions::default()
+    })
+    .await;
+    let now = Utc::now();
+    let mut failures = Vec::new();
+    for (scope_account, region) in report::asff::scopes(report) {
+        if scope_account != account {
+            continue;
+        }
+        match Box::pin(vpcaudit_securityhub::import(
+            &sdk, report, account, &region, now,
+        ))
+        .await
+        {
+            Ok(summary) => {
+                info!(
+                    account = %account,
+                    region = %region,
+                    new = summary.imported_new,
+                    updated = summary.updated,
+                    archived = summary.archived,
+                    kept_unevaluated = summary.kept_unevaluated,
+                    failed = summary.failed,
+                    "Security Hub import"
+                );
+                for error in &summary.errors {
+                    warn!(region = %region, error = %error, "Security Hub refused a finding");
+                }
+                if summary.failed > 0 {
+                    failures.push(format!("{region}: {} finding(s) failed", summary.failed));
+                }
+            }
+            Err(error) => failures.push(error.to_string()),
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(JobError::SecurityHub {
+            message: failures.join("; "),
+        })
     }
 }
 
@@ -486,6 +554,7 @@ mod tests {
                 fail_on: Some(DEFAULT_FAIL_ON),
                 role_arns: Vec::new(),
                 config: None,
+                security_hub: false,
                 endpoint_url: None,
             },
             "123456789012",

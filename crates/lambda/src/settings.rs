@@ -25,6 +25,9 @@ pub const ENV_FAIL_ON: &str = "FAIL_ON";
 pub const ENV_ROLE_ARNS: &str = "ROLE_ARNS";
 /// Environment variable: the `vpcaudit.toml` to use, a path or `s3://bucket/key`.
 pub const ENV_CONFIG: &str = "VPCAUDIT_CONFIG";
+/// Environment variable: `true` imports the findings into Security Hub of the function's
+/// account in each scanned region after the reports are written (default `false`).
+pub const ENV_SECURITY_HUB: &str = "VPCAUDIT_SECURITY_HUB";
 
 pub const DEFAULT_PREFIX: &str = "vpcaudit";
 pub const DEFAULT_FAIL_ON: Severity = Severity::High;
@@ -58,6 +61,8 @@ pub struct JobConfig {
     pub fail_on: Option<Severity>,
     pub role_arns: Vec<String>,
     pub config: Option<ConfigSource>,
+    /// Import the findings into Security Hub ([`ENV_SECURITY_HUB`]); not with `role_arns`.
+    pub security_hub: bool,
     /// Sends every AWS call (scan and S3) to this endpoint, an emulator. Not read from the
     /// environment: in Lambda it is None, and the SDK's own `AWS_ENDPOINT_URL` still applies.
     pub endpoint_url: Option<String>,
@@ -126,6 +131,26 @@ impl JobConfig {
         let config = get(ENV_CONFIG)
             .map(|value| parse_config_source(value.trim()).map_err(|m| env_error(ENV_CONFIG, m)))
             .transpose()?;
+        let security_hub = match get(ENV_SECURITY_HUB) {
+            None => false,
+            Some(value) if value.trim().eq_ignore_ascii_case("false") => false,
+            Some(value) if value.trim().eq_ignore_ascii_case("true") => true,
+            Some(value) => {
+                return Err(env_error(
+                    ENV_SECURITY_HUB,
+                    format!("`{}` is not true or false", value.trim()),
+                ));
+            }
+        };
+        if security_hub && !role_arns.is_empty() {
+            return Err(env_error(
+                ENV_SECURITY_HUB,
+                format!(
+                    "true with {ENV_ROLE_ARNS}: the findings of other accounts cannot be \
+                     imported with the function's credentials; deploy the job in each account"
+                ),
+            ));
+        }
         Ok(JobConfig {
             regions,
             bucket,
@@ -133,6 +158,7 @@ impl JobConfig {
             fail_on,
             role_arns,
             config,
+            security_hub,
             endpoint_url: None,
         })
     }

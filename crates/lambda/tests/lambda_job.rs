@@ -824,6 +824,23 @@ fn bad_settings_name_their_variable() {
             ],
             "VPCAUDIT_CONFIG: `https://example.com/x.toml`: only s3:// URLs and paths",
         ),
+        (
+            &[
+                ("REPORT_BUCKET", "reports"),
+                ("AWS_REGION", "us-east-1"),
+                ("VPCAUDIT_SECURITY_HUB", "yes"),
+            ],
+            "VPCAUDIT_SECURITY_HUB: `yes` is not true or false",
+        ),
+        (
+            &[
+                ("REPORT_BUCKET", "reports"),
+                ("AWS_REGION", "us-east-1"),
+                ("VPCAUDIT_SECURITY_HUB", "true"),
+                ("ROLE_ARNS", "arn:aws:iam::123456789012:role/audit"),
+            ],
+            "VPCAUDIT_SECURITY_HUB: true with ROLE_ARNS",
+        ),
     ];
     for (vars, expected) in cases {
         let env: BTreeMap<&str, &str> = vars.iter().copied().collect();
@@ -851,6 +868,7 @@ fn bad_settings_name_their_variable() {
     assert_eq!(config.prefix, "vpcaudit");
     assert_eq!(config.fail_on, Some(vpcaudit_core::finding::Severity::High));
     assert!(config.role_arns.is_empty() && config.config.is_none());
+    assert!(!config.security_hub, "Security Hub is opt-in");
 
     let env = BTreeMap::from([
         ("REPORT_BUCKET", "reports"),
@@ -1147,4 +1165,80 @@ fn the_lambda_binary_answers_the_runtime_api_with_json_logs() {
             .any(|l| l["level"] == "ERROR" && l["error_type"] == "vpcaudit.Configuration"),
         "{logs:#?}"
     );
+}
+
+/// `VPCAUDIT_SECURITY_HUB=true` (template parameter `SecurityHub`): after writing its reports
+/// the job imports one Security Hub record per finding of the function's account, and the next
+/// run updates the same records instead of adding more.
+///
+/// On a thread with the 8 MiB stack of a process's main thread, where the Lambda runtime polls
+/// the handler: in a debug build the import (Security Hub's finding type, with hundreds of
+/// nested optional resource details, and the SDK code around it) needs more than a test
+/// thread's 2 MiB.
+#[test]
+fn the_job_imports_its_findings_into_security_hub() {
+    std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime")
+                .block_on(import_into_security_hub_twice())
+        })
+        .expect("a thread")
+        .join()
+        .expect("the test thread");
+}
+
+async fn import_into_security_hub_twice() {
+    hermetic();
+    let moto = MotoServer::start();
+    moto.seed(&["sg001"]);
+    moto.securityhub(&["enable"]);
+    let s3 = s3_client(&moto).await;
+    create_bucket(&s3).await;
+    let config = job_config(
+        &moto,
+        &[("VPCAUDIT_SECURITY_HUB", "true"), ("FAIL_ON", "none")],
+    );
+    assert!(config.security_hub);
+
+    let mut created = BTreeMap::new();
+    for run in 0..2 {
+        let event = LambdaEvent::new(scheduled_event(), context(Duration::from_secs(300)));
+        let summary = vpcaudit_lambda::invoke(&config, event)
+            .await
+            .expect("the run succeeds");
+        let report = parse_report(&get(&s3, &summary.reports.json).await.expect("report.json"));
+        let fingerprints: BTreeSet<String> = report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| {
+                format!(
+                    "vpcaudit/{}",
+                    f["fingerprint"].as_str().expect("fingerprint")
+                )
+            })
+            .collect();
+        assert!(!fingerprints.is_empty());
+        let records = moto.securityhub(&["findings"]);
+        let records = records.as_array().expect("records");
+        let ids: BTreeSet<String> = records
+            .iter()
+            .map(|r| r["Id"].as_str().expect("Id").to_owned())
+            .collect();
+        assert_eq!(ids.len(), records.len(), "run {run}: duplicate records");
+        assert_eq!(ids, fingerprints, "run {run}: one record per finding");
+        for record in records {
+            assert_eq!(record["RecordState"], "ACTIVE");
+            assert_eq!(record["AwsAccountId"], ACCOUNT);
+            let id = record["Id"].as_str().expect("Id").to_owned();
+            let at = record["CreatedAt"].clone();
+            assert_eq!(created.entry(id).or_insert_with(|| at.clone()), &at);
+        }
+        next_millisecond().await;
+    }
 }

@@ -111,18 +111,22 @@ pub async fn import(
     let now = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let records = asff::build_scope(report, account, region, &now);
     let archive = ArchiveScope::of(report, account, region);
-    let existing = existing_records(&client, account, region).await?;
+    let existing = Box::pin(existing_records(&client, account, region)).await?;
     let plan = plan(records, existing, &archive, &now);
     let mut summary = ImportSummary {
         kept_unevaluated: plan.kept_unevaluated,
         ..ImportSummary::default()
     };
     for batch in plan.findings.chunks(BATCH_SIZE) {
-        let sent = client
-            .batch_import_findings()
-            .set_findings(Some(batch.iter().map(|(f, _)| f.clone()).collect()))
-            .send()
-            .await;
+        // Boxed: an SDK call's future is tens of kilobytes, too much for a 2 MiB stack in
+        // a debug build once nested in a caller's future.
+        let sent = Box::pin(
+            client
+                .batch_import_findings()
+                .set_findings(Some(batch.iter().map(|(f, _)| f.clone()).collect()))
+                .send(),
+        )
+        .await;
         let refused: BTreeMap<String, String> = match sent {
             Ok(output) => output
                 .failed_findings()
@@ -261,7 +265,7 @@ async fn existing_records(
         .max_results(PAGE_SIZE)
         .into_paginator()
         .send();
-    while let Some(page) = pages.next().await {
+    while let Some(page) = Box::pin(pages.next()).await {
         let page = page.map_err(|error| Error::List {
             account: account.to_owned(),
             region: region.to_owned(),
