@@ -7,7 +7,7 @@
 //!    generator `vpcaudit/…`), filtered again here: an emulator may ignore the filters.
 //! 2. `BatchImportFindings`, at most 100 records a call, imports the scan's records. A record
 //!    keeps its `Id` (`vpcaudit/<fingerprint>`) from scan to scan, so a re-import updates it;
-//!    an existing record keeps its `CreatedAt`.
+//!    an existing record keeps its `CreatedAt` and `FirstObservedAt`.
 //! 3. Earlier `ACTIVE` records the scan no longer reports are re-imported `ARCHIVED` (resolved),
 //!    unless the scan could not evaluate their rule there ([`ArchiveScope`]).
 //!
@@ -213,8 +213,12 @@ fn plan(
         let mut finding = to_sdk(record);
         let kind = match existing.remove(&record.id) {
             Some(earlier) => {
+                // When it was first seen and first imported stay; the rest is this scan's.
                 if earlier.created_at.is_some() {
                     finding.created_at = earlier.created_at;
+                }
+                if earlier.first_observed_at.is_some() {
+                    finding.first_observed_at = earlier.first_observed_at;
                 }
                 Kind::Updated
             }
@@ -491,6 +495,11 @@ mod tests {
         );
         let (updated, _) = &plan.findings[0];
         assert_eq!(updated.created_at.as_deref(), Some("2026-11-01T00:00:00Z"));
+        assert_eq!(
+            updated.first_observed_at.as_deref(),
+            Some("2026-11-01T00:00:00Z")
+        );
+        assert_eq!(updated.last_observed_at.as_deref(), Some(NOW));
         assert_eq!(updated.updated_at.as_deref(), Some(NOW));
         let (gone, _) = &plan.findings[2];
         assert_eq!(gone.record_state, Some(RecordState::Archived));
