@@ -43,7 +43,7 @@ pub enum Edge {
 }
 
 /// Cloudflare's published ranges, with their date, shipped in the binary.
-pub const CLOUDFLARE_RANGES: &str = include_str!("../../../../data/cloudflare-ips.txt");
+pub const CLOUDFLARE_RANGES: &str = include_str!("../../data/cloudflare-ips.txt");
 
 /// Parses a ranges file: one CIDR per line, `#` comments. Errors name the line.
 pub fn parse_ranges(text: &str) -> Result<Vec<IpNet>, String> {

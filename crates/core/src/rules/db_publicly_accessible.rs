@@ -285,9 +285,14 @@ mod tests {
     /// The fixture case of a database the internet reaches: the finding quotes the model's path.
     #[test]
     fn a_reachable_database_carries_its_path_in_order() {
-        let fixture: serde_json::Value =
-            serde_json::from_str(include_str!("../../../../fixtures/rules/DB001.json"))
-                .expect("fixture is JSON");
+        let fixture: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../fixtures/rules/DB001.json"
+            ))
+            .expect("fixtures/rules/DB001.json"),
+        )
+        .expect("fixture is JSON");
         let case = fixture["cases"]
             .as_array()
             .and_then(|cases| {

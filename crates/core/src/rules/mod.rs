@@ -141,7 +141,7 @@ macro_rules! rule {
     ($id:literal, $module:ident) => {
         RuleSource {
             id: $id,
-            doc: include_str!(concat!("../../../../rules/", $id, ".md")),
+            doc: include_str!(concat!("../../rules/", $id, ".md")),
             requires: $module::REQUIRES,
             also_reads: &[],
             check: $module::check,
@@ -150,7 +150,7 @@ macro_rules! rule {
     ($id:literal, $module:ident, also_reads) => {
         RuleSource {
             id: $id,
-            doc: include_str!(concat!("../../../../rules/", $id, ".md")),
+            doc: include_str!(concat!("../../rules/", $id, ".md")),
             requires: $module::REQUIRES,
             also_reads: $module::ALSO_READS,
             check: $module::check,

@@ -246,9 +246,14 @@ mod tests {
     use crate::model::RegionInventory;
 
     fn case(name: &str) -> RegionInventory {
-        let fixture: serde_json::Value =
-            serde_json::from_str(include_str!("../../../../fixtures/rules/NAT004.json"))
-                .expect("fixture is JSON");
+        let fixture: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../fixtures/rules/NAT004.json"
+            ))
+            .expect("fixtures/rules/NAT004.json"),
+        )
+        .expect("fixture is JSON");
         let case = fixture["cases"]
             .as_array()
             .and_then(|cases| cases.iter().find(|c| c["name"] == name))
