@@ -70,6 +70,25 @@ fn dist_builds_static_linux_and_macos_binaries_with_checksums_and_an_install_scr
     );
 }
 
+/// dist passes `features` to `cargo build` without checking them: a feature the CLI does not
+/// declare would only fail on the release runners, after the tag is pushed.
+#[test]
+fn the_release_features_are_the_clis_own() {
+    let manifest: toml::Table = toml::from_str(&read("Cargo.toml")).expect("TOML");
+    let declared = manifest["features"].as_table().expect("[features]");
+    let released = strings(&dist_config(), "features");
+    assert!(
+        released.contains(&"security-hub".to_owned()),
+        "release binaries import into Security Hub (README): {released:?}"
+    );
+    for feature in &released {
+        assert!(
+            declared.contains_key(feature),
+            "dist-workspace.toml builds with `{feature}`, which Cargo.toml does not declare"
+        );
+    }
+}
+
 /// dist releases every package with a binary that may be published: that is the CLI alone.
 #[test]
 fn only_the_cli_is_released() {
