@@ -52,6 +52,7 @@ pub use limits::{
     default_max_in_flight,
 };
 use plan::{Plan, Regions};
+use vpcaudit_core::error_text::cause_chain;
 use vpcaudit_core::model::RegionInventory;
 use vpcaudit_core::snapshot::{
     CollectedDataset, CollectionError, CollectionStats, Coverage, Dataset, SNAPSHOT_FORMAT_VERSION,
@@ -141,20 +142,6 @@ impl ApiError {
             message: format!("{call} failed: {}", self.message),
         }
     }
-}
-
-/// `outer: inner: innermost`, skipping causes whose text an outer one already shows.
-pub fn cause_chain(error: &dyn std::error::Error) -> String {
-    let mut parts = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = cause.source();
-    }
-    parts.join(": ")
 }
 
 /// One HTTP client for every SDK client of a run: one connection pool, connections reused per

@@ -18,6 +18,7 @@
 pub mod analysis;
 pub mod baseline;
 pub mod config;
+pub mod error_text;
 pub mod finding;
 pub mod inert;
 pub mod model;

@@ -102,7 +102,7 @@ pub(crate) fn explain_s3(operation: &str, message: String) -> String {
 }
 
 pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    vpcaudit_collect::cause_chain(error)
+    vpcaudit_core::error_text::cause_chain(error)
 }
 
 /// The account in the report keys: the scanned caller's, else the function's own (from its

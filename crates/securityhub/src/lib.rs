@@ -396,18 +396,7 @@ where
     match (error.code(), error.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_owned(),
-        _ => {
-            let mut parts = vec![error.to_string()];
-            let mut source = error.source();
-            while let Some(cause) = source {
-                let text = cause.to_string();
-                if !parts.iter().any(|p| p.contains(&text)) {
-                    parts.push(text);
-                }
-                source = cause.source();
-            }
-            parts.join(": ")
-        }
+        _ => vpcaudit_core::error_text::cause_chain(error),
     }
 }
 
