@@ -438,23 +438,24 @@ mod tests {
         f
     }
 
+    /// A report of account 111111111111 in eu-west-1 without findings.
+    fn empty_report(complete: bool) -> Report {
+        serde_json::from_value(serde_json::json!({
+            "format_version": 1,
+            "tool": {"name": "vpcaudit", "version": "0"},
+            "account": "111111111111",
+            "regions": ["eu-west-1"],
+            "collected_at": NOW,
+            "findings": [],
+            "coverage": {"collected": [], "errors": [], "not_evaluated": []},
+            "summary": {"total": 0, "by_severity": {}, "by_principle": {}, "rules_run": 1,
+                        "complete": complete}
+        }))
+        .unwrap()
+    }
+
     fn everything() -> ArchiveScope {
-        ArchiveScope::of(
-            &serde_json::from_value(serde_json::json!({
-                "format_version": 1,
-                "tool": {"name": "vpcaudit", "version": "0"},
-                "account": "111111111111",
-                "regions": ["eu-west-1"],
-                "collected_at": NOW,
-                "findings": [],
-                "coverage": {"collected": [], "errors": [], "not_evaluated": []},
-                "summary": {"total": 0, "by_severity": {}, "by_principle": {}, "rules_run": 1,
-                            "complete": true}
-            }))
-            .unwrap(),
-            "111111111111",
-            "eu-west-1",
-        )
+        ArchiveScope::of(&empty_report(true), "111111111111", "eu-west-1")
     }
 
     #[test]
@@ -499,18 +500,7 @@ mod tests {
 
     #[test]
     fn records_of_rules_not_evaluated_stay_active() {
-        let mut report: Report = serde_json::from_value(serde_json::json!({
-            "format_version": 1,
-            "tool": {"name": "vpcaudit", "version": "0"},
-            "account": "111111111111",
-            "regions": ["eu-west-1"],
-            "collected_at": NOW,
-            "findings": [],
-            "coverage": {"collected": [], "errors": [], "not_evaluated": []},
-            "summary": {"total": 0, "by_severity": {}, "by_principle": {}, "rules_run": 1,
-                        "complete": false}
-        }))
-        .unwrap();
+        let mut report = empty_report(false);
         report
             .coverage
             .not_evaluated
