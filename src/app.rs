@@ -165,7 +165,7 @@ pub struct CollectOptions {
 
 /// `vpcaudit scan`: read (or load) the inventory, run the rules, write the report.
 pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
-    let progress = Progress::new(options.quiet);
+    let progress = std::sync::Arc::new(Progress::new(options.quiet));
     // Bad input is reported before anything slow happens.
     if options.security_hub && !security_hub::BUILT {
         return Err(AppError::SecurityHubNotBuilt);
@@ -196,7 +196,10 @@ pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
             (converted.snapshot, false)
         }
         Some(path) => (Snapshot::load(path)?, false),
-        None => (collect::collect(&options.aws, &progress).await?, true),
+        None => (
+            collect::collect(&options.aws, progress.clone()).await?,
+            true,
+        ),
     };
     if sources.is_none() {
         sources = stack_sources(&snapshot, options, &config.templates, &progress)?;
@@ -411,11 +414,11 @@ pub struct DiagramOptions {
 
 /// `vpcaudit diagram`: one picture per VPC, with the findings of a scan on it.
 pub async fn diagram(options: &DiagramOptions) -> Result<ExitStatus, AppError> {
-    let progress = Progress::new(options.quiet);
+    let progress = std::sync::Arc::new(Progress::new(options.quiet));
     let config = Config::discover(options.config.as_deref())?;
     let snapshot = match &options.snapshot {
         Some(path) => Snapshot::load(path)?,
-        None => collect::collect(&options.aws, &progress).await?,
+        None => collect::collect(&options.aws, progress.clone()).await?,
     };
     let today = chrono::Utc::now().date_naive();
     let report = pipeline::audit(&snapshot, &config, None, today);
@@ -478,10 +481,10 @@ pub struct ReachOptions {
 /// unknown or ambiguous resource is a usage error; an answer from an inventory with failed
 /// calls in the resource's account and region exits 3.
 pub async fn reach(options: &ReachOptions) -> Result<ExitStatus, AppError> {
-    let progress = Progress::new(options.quiet);
+    let progress = std::sync::Arc::new(Progress::new(options.quiet));
     let snapshot = match &options.snapshot {
         Some(path) => Snapshot::load(path)?,
-        None => collect::collect(&options.aws, &progress).await?,
+        None => collect::collect(&options.aws, progress.clone()).await?,
     };
     let answer = vpcaudit_core::reach::reach(&snapshot, &options.resource)?;
     let text = match options.format {
@@ -517,8 +520,8 @@ pub fn init(path: Option<&Path>, force: bool) -> Result<ExitStatus, AppError> {
 
 /// `vpcaudit collect`: read the inventory and write it as a snapshot.
 pub async fn collect(options: &CollectOptions) -> Result<ExitStatus, AppError> {
-    let progress = Progress::new(options.quiet);
-    let snapshot = collect::collect(&options.aws, &progress).await?;
+    let progress = std::sync::Arc::new(Progress::new(options.quiet));
+    let snapshot = collect::collect(&options.aws, progress.clone()).await?;
     match &options.output {
         Some(path) => snapshot.save(path)?,
         None => {

@@ -27,8 +27,8 @@ pub(super) async fn read(
     http_reader: &Reader<'_>,
 ) -> Stages {
     let (rest, http) = futures::join!(
-        rest_reader.read(Dataset::RestApiStages, rest_stages(rest)),
-        http_reader.read(Dataset::HttpApiStages, http_stages(http)),
+        rest_reader.read(Dataset::RestApiStages, || rest_stages(rest)),
+        http_reader.read(Dataset::HttpApiStages, || http_stages(http)),
     );
     Stages { rest, http }
 }

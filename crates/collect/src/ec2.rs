@@ -68,65 +68,65 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
         elastic_ips,
         egress_only_internet_gateways,
     ) = futures::join!(
-        reader.read(Dataset::SecurityGroups, async {
+        reader.read(Dataset::SecurityGroups, || async {
             read_all!(
                 client.describe_security_groups().max_results(PAGE),
                 security_group
             )
         }),
-        reader.read(Dataset::NetworkInterfaces, async {
+        reader.read(Dataset::NetworkInterfaces, || async {
             read_all!(
                 client.describe_network_interfaces().max_results(PAGE),
                 network_interface
             )
         }),
-        reader.read(Dataset::Instances, async {
+        reader.read(Dataset::Instances, || async {
             let reservations: Read<Vec<Instance>> = read_all!(
                 client.describe_instances().max_results(PAGE),
                 |r: &sdk::Reservation| r.instances().iter().map(instance).collect::<Vec<_>>()
             );
             reservations.map(|r| r.into_iter().flatten().collect())
         }),
-        reader.read(Dataset::RouteTables, async {
+        reader.read(Dataset::RouteTables, || async {
             read_all!(
                 client.describe_route_tables().max_results(ROUTE_TABLE_PAGE),
                 route_table
             )
         }),
-        reader.read(Dataset::Subnets, async {
+        reader.read(Dataset::Subnets, || async {
             read_all!(client.describe_subnets().max_results(PAGE), subnet)
         }),
-        reader.read(Dataset::NetworkAcls, async {
+        reader.read(Dataset::NetworkAcls, || async {
             read_all!(
                 client.describe_network_acls().max_results(PAGE),
                 network_acl
             )
         }),
-        reader.read(Dataset::Vpcs, async {
+        reader.read(Dataset::Vpcs, || async {
             read_all!(client.describe_vpcs().max_results(PAGE), vpc)
         }),
-        reader.read(Dataset::NatGateways, async {
+        reader.read(Dataset::NatGateways, || async {
             read_all!(
                 client.describe_nat_gateways().max_results(PAGE),
                 nat_gateway
             )
         }),
-        reader.read(Dataset::InternetGateways, async {
+        reader.read(Dataset::InternetGateways, || async {
             read_all!(
                 client.describe_internet_gateways().max_results(PAGE),
                 internet_gateway
             )
         }),
-        reader.read(Dataset::FlowLogs, async {
+        reader.read(Dataset::FlowLogs, || async {
             read_all!(client.describe_flow_logs().max_results(PAGE), flow_log)
         }),
-        reader.read(Dataset::VpcEndpoints, async {
+        reader.read(Dataset::VpcEndpoints, || async {
             read_all!(
                 client.describe_vpc_endpoints().max_results(PAGE),
                 vpc_endpoint
             )
         }),
-        reader.read(Dataset::ElasticIps, async {
+        reader.read(Dataset::ElasticIps, || async {
             // Not paginated: AWS returns every address of the region in one answer.
             let out = client
                 .describe_addresses()
@@ -135,7 +135,7 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
                 .map_err(|e| ApiError::from_sdk(&e))?;
             Ok::<Vec<ElasticIp>, ApiError>(out.addresses().iter().map(elastic_ip).collect())
         }),
-        reader.read(Dataset::EgressOnlyInternetGateways, async {
+        reader.read(Dataset::EgressOnlyInternetGateways, || async {
             read_all!(
                 client
                     .describe_egress_only_internet_gateways()

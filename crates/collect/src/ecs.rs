@@ -22,7 +22,7 @@ pub(super) struct Services {
 pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Services {
     let clusters: Result<Vec<String>, ApiError> = reader
         .limits
-        .run(&reader.gate, async {
+        .run(&reader.gate, || async {
             let listed: Result<Vec<String>, ApiError> =
                 read_all!(client.list_clusters().max_results(PAGE), String::clone);
             listed.map_err(|e| e.during("ecs:ListClusters"))

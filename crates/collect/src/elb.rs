@@ -17,7 +17,7 @@ pub(super) struct ClassicBalancers {
 
 pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> ClassicBalancers {
     let load_balancers = reader
-        .read(Dataset::ClassicLoadBalancers, async {
+        .read(Dataset::ClassicLoadBalancers, || async {
             read_all!(
                 client.describe_load_balancers().page_size(PAGE),
                 load_balancer

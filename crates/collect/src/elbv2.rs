@@ -35,7 +35,7 @@ pub(super) struct Balancers {
 pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Balancers {
     let balancers = async {
         let load_balancers: Read<LoadBalancer> = reader
-            .read(Dataset::LoadBalancers, async {
+            .read(Dataset::LoadBalancers, || async {
                 read_all!(
                     client.describe_load_balancers().page_size(PAGE),
                     load_balancer
@@ -59,7 +59,7 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Balancers {
     };
     let groups = async {
         let target_groups: Read<TargetGroup> = reader
-            .read(Dataset::TargetGroups, async {
+            .read(Dataset::TargetGroups, || async {
                 read_all!(
                     client.describe_target_groups().page_size(PAGE),
                     target_group

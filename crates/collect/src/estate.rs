@@ -194,7 +194,7 @@ pub(super) async fn organization_accounts(
     );
     let gate = limits.service_gate();
     let accounts = limits
-        .run(&gate, async {
+        .run(&gate, || async {
             let pages: Result<Vec<_>, _> = client
                 .list_accounts()
                 .into_paginator()
@@ -251,7 +251,7 @@ pub(super) async fn account_config(
         return Ok(sdk.clone());
     };
     let assumed = limits
-        .run(limits.sts_gate(), async {
+        .run(limits.sts_gate(), || async {
             sts.assume_role()
                 .role_arn(role_arn)
                 .role_session_name(SESSION_NAME)
@@ -319,7 +319,7 @@ pub(super) async fn account_regions(
     );
     let gate = limits.service_gate();
     let answer = limits
-        .run(&gate, async {
+        .run(&gate, || async {
             ec2.describe_regions()
                 .all_regions(false)
                 .send()

@@ -21,7 +21,7 @@ const PAGE: i32 = 50;
 
 pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Functions {
     let functions = reader
-        .read(Dataset::LambdaFunctions, async {
+        .read(Dataset::LambdaFunctions, || async {
             let pages: Result<Vec<_>, _> = client
                 .list_functions()
                 .max_items(PAGE)

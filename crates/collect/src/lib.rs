@@ -34,6 +34,7 @@ pub mod limits;
 mod per_resource;
 mod plan;
 mod rds;
+mod shards;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -232,7 +233,7 @@ pub async fn load_sdk_config(options: &AwsOptions) -> SdkConfig {
 /// recorded in the snapshot's coverage, never left out silently.
 pub async fn collect(
     options: &AwsOptions,
-    observer: &dyn Observer,
+    observer: Arc<dyn Observer>,
 ) -> Result<Snapshot, CollectError> {
     let started = std::time::Instant::now();
     let collected_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -256,21 +257,23 @@ pub async fn collect(
     let calls = CallLog::new();
     let run = Run {
         sts: estate::sts_client(&sdk, &calls),
-        sdk: &sdk,
-        external_id: options.external_id.as_deref(),
+        http: None,
+        sdk: sdk.clone(),
+        external_id: options.external_id.clone(),
         limits: Limits::new(
             options.max_concurrency,
             options.max_in_flight,
             options.deadline,
         ),
         calls,
-        observer,
+        observer: Arc::clone(&observer),
     };
     let mut coverage = Coverage::default();
     let (plan, caller) = run.plan(options, &home_region, &mut coverage).await?;
     if plan.accounts.len() > 1 {
         observer.info(format_args!("reading {} accounts", plan.accounts.len()));
     }
+    let plan = Arc::new(plan);
     let read = run.execute(&plan).await;
     coverage.collected.extend(read.coverage.collected);
     coverage.errors.extend(read.coverage.errors);
@@ -344,15 +347,18 @@ fn collection_stats(calls: &CallLog, elapsed: Duration) -> CollectionStats {
     stats
 }
 
-/// What every call of one collection shares: the configuration (and its one HTTP client), the
-/// caller's STS client, the limits and the request count, and where progress goes.
-struct Run<'a> {
-    sdk: &'a SdkConfig,
+/// What every call of one collection shares: the configuration, the caller's STS client, the
+/// limits and the request count, and where progress goes. The run's collection threads each
+/// have their own (see [`Run::for_thread`]), with their own HTTP client.
+struct Run {
+    sdk: SdkConfig,
+    /// The HTTP client of this run's thread; None on the caller's runtime (the plan's calls).
+    http: Option<aws_smithy_runtime_api::client::http::SharedHttpClient>,
     sts: aws_sdk_sts::Client,
-    external_id: Option<&'a str>,
+    external_id: Option<String>,
     limits: Limits,
     calls: Arc<CallLog>,
-    observer: &'a dyn Observer,
+    observer: Arc<dyn Observer>,
 }
 
 /// What was read, and what could not be.
@@ -362,13 +368,48 @@ struct Read {
     coverage: Coverage,
 }
 
-impl Read {
-    fn fail(&mut self, failure: EstateError, region: &str) {
-        self.coverage.errors.push(failure.into_error(region));
+/// One account/region to read, found by the thread that opened its account.
+struct ScopeJob {
+    account_index: usize,
+    region_index: usize,
+    account: String,
+    region: String,
+    /// The account's configuration (its credentials); the reading thread sets its own HTTP
+    /// client on it.
+    config: SdkConfig,
+}
+
+/// What one piece of work produced, with where it goes in the snapshot: the plan's account
+/// order, each account's own failures before its regions, regions in the order listed.
+enum Piece {
+    Account {
+        index: usize,
+        errors: Vec<CollectionError>,
+    },
+    Scope {
+        account_index: usize,
+        region_index: usize,
+        inventory: Box<RegionInventory>,
+        coverage: Coverage,
+    },
+}
+
+impl Piece {
+    fn order(&self) -> (usize, usize) {
+        match self {
+            Piece::Account { index, .. } => (*index, 0),
+            Piece::Scope {
+                account_index,
+                region_index,
+                ..
+            } => (*account_index, region_index.saturating_add(1)),
+        }
     }
 }
 
-impl Run<'_> {
+type Queue = shards::Queue<ScopeJob>;
+
+impl Run {
     /// Makes the plan: asks who the caller is and, for an Organization scan, its accounts.
     /// Their failures are recorded in `coverage`; the plan then covers what is still known.
     async fn plan(
@@ -378,7 +419,7 @@ impl Run<'_> {
         coverage: &mut Coverage,
     ) -> Result<(Plan, estate::Caller), CollectError> {
         let record = |coverage: &mut Coverage, failure: EstateError| {
-            failure.warn(self.observer);
+            failure.warn(&*self.observer);
             coverage.errors.push(failure.into_error(home_region));
         };
         self.observer.info(format_args!(
@@ -397,7 +438,7 @@ impl Run<'_> {
                     "listing the Organization's accounts (organizations:ListAccounts)"
                 ));
                 let listed = estate::organization_accounts(
-                    self.sdk,
+                    &self.sdk,
                     &self.calls,
                     &self.limits,
                     caller.account.as_deref(),
@@ -431,47 +472,201 @@ impl Run<'_> {
         Ok((plan, caller))
     }
 
-    /// Reads every account of the plan, all at once: each within the run's limits.
-    async fn execute(&self, plan: &Plan) -> Read {
-        let reads = plan
-            .accounts
-            .iter()
-            .map(|target| self.read_account(plan, target));
-        let mut read = Read::default();
-        for account in futures::future::join_all(reads).await {
-            read.scopes.extend(account.scopes);
-            read.coverage.collected.extend(account.coverage.collected);
-            read.coverage.errors.extend(account.coverage.errors);
+    /// The run as one of `threads` collection threads sees it: its own HTTP client (and
+    /// connection pool) and STS client, its share of the run's bounds.
+    fn for_thread(&self, threads: usize) -> Run {
+        let http = shared_http_client();
+        let sdk = self.sdk.to_builder().http_client(http.clone()).build();
+        Run {
+            sts: estate::sts_client(&sdk, &self.calls),
+            sdk,
+            http: Some(http),
+            external_id: self.external_id.clone(),
+            limits: self.limits.share(threads),
+            calls: Arc::clone(&self.calls),
+            observer: Arc::clone(&self.observer),
         }
+    }
+
+    /// Reads every account of the plan on the run's collection threads ([`shards`]) and puts
+    /// what they read in the plan's order.
+    async fn execute(&self, plan: &Arc<Plan>) -> Read {
+        let threads = shards::thread_count();
+        let queue: Arc<Queue> = Arc::new(shards::Queue::new(plan.accounts.len()));
+        let work = (0..threads).map(|thread| {
+            let accounts: Vec<usize> = (thread..plan.accounts.len()).step_by(threads).collect();
+            self.on_thread(thread, threads, plan, &queue, accounts)
+        });
+        let mut pieces = Vec::new();
+        let mut failures = Vec::new();
+        for outcome in futures::future::join_all(work).await {
+            match outcome {
+                Ok(done) => pieces.extend(done),
+                Err(failure) => failures.push(failure),
+            }
+        }
+        pieces.sort_by_key(Piece::order);
+        let mut read = Read::default();
+        for piece in pieces {
+            match piece {
+                Piece::Account { errors, .. } => read.coverage.errors.extend(errors),
+                Piece::Scope {
+                    inventory,
+                    coverage,
+                    ..
+                } => {
+                    read.scopes.push(*inventory);
+                    read.coverage.collected.extend(coverage.collected);
+                    read.coverage.errors.extend(coverage.errors);
+                }
+            }
+        }
+        for failure in &failures {
+            self.observer
+                .warn(format_args!("a collection thread failed: {failure}"));
+        }
+        self.record_lost(plan, queue.lost(), &failures, &mut read);
         read
     }
 
-    /// One account: its credentials (the role assumed, once), its regions, then every region
-    /// concurrently with that one configuration.
-    async fn read_account(&self, plan: &Plan, target: &estate::Target) -> Read {
-        let mut read = Read::default();
+    /// Runs one collection thread's share: on a thread of its own with a single-threaded
+    /// runtime, or here, on the caller's runtime, when no thread or runtime can be had.
+    /// Err says why a thread stopped before finishing (a panic).
+    async fn on_thread(
+        &self,
+        thread: usize,
+        threads: usize,
+        plan: &Arc<Plan>,
+        queue: &Arc<Queue>,
+        accounts: Vec<usize>,
+    ) -> Result<Vec<Piece>, String> {
+        enum Outcome {
+            Done(Vec<Piece>),
+            Panicked(String),
+            NoRuntime,
+        }
+        let (done, outcome) = tokio::sync::oneshot::channel();
+        let run = self.for_thread(threads);
+        let (plan_there, queue_there, accounts_there) =
+            (Arc::clone(plan), Arc::clone(queue), accounts.clone());
+        let spawned = std::thread::Builder::new()
+            .name(format!("vpcaudit-collect-{thread}"))
+            .stack_size(shards::THREAD_STACK)
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                let outcome = match runtime {
+                    Ok(runtime) => {
+                        let work = std::panic::AssertUnwindSafe(|| {
+                            runtime.block_on(run.work(&plan_there, &queue_there, accounts_there))
+                        });
+                        match std::panic::catch_unwind(work) {
+                            Ok(pieces) => Outcome::Done(pieces),
+                            Err(panic) => Outcome::Panicked(panic_message(panic.as_ref())),
+                        }
+                    }
+                    Err(_) => Outcome::NoRuntime,
+                };
+                // The caller may have given up on the run (a deadline around it): nobody left
+                // to tell.
+                let _ = done.send(outcome);
+            });
+        let outcome = match spawned {
+            Ok(_) => outcome.await.unwrap_or(Outcome::NoRuntime),
+            Err(_) => Outcome::NoRuntime,
+        };
+        match outcome {
+            Outcome::Done(pieces) => Ok(pieces),
+            Outcome::Panicked(why) => Err(why),
+            Outcome::NoRuntime => Ok(self.for_thread(threads).work(plan, queue, accounts).await),
+        }
+    }
+
+    /// One thread's work: open its accounts, and meanwhile read account/regions from the queue
+    /// until there are none left anywhere.
+    async fn work(&self, plan: &Plan, queue: &Queue, accounts: Vec<usize>) -> Vec<Piece> {
+        let opened = futures::future::join_all(
+            accounts
+                .into_iter()
+                .map(|index| self.open_account(plan, index, queue)),
+        );
+        let (opened, mut pieces) = futures::join!(opened, self.read_scopes(queue));
+        pieces.extend(opened.into_iter().flatten());
+        pieces
+    }
+
+    /// Reads account/regions from the queue, up to this thread's share of the run's bound on
+    /// account/regions read at once.
+    async fn read_scopes(&self, queue: &Queue) -> Vec<Piece> {
+        let slots = self.limits.scopes_at_once();
+        let mut running = futures::stream::FuturesUnordered::new();
+        let mut pieces = Vec::new();
+        let mut open = true;
+        loop {
+            tokio::select! {
+                next = queue.next(), if open && running.len() < slots => match next {
+                    Some((job, held)) => running.push(async move {
+                        let piece = self.read_scope(job).await;
+                        held.finish();
+                        piece
+                    }),
+                    None => open = false,
+                },
+                Some(piece) = futures::StreamExt::next(&mut running), if !running.is_empty() => {
+                    pieces.push(piece);
+                }
+                else => break,
+            }
+        }
+        pieces
+    }
+
+    async fn read_scope(&self, job: ScopeJob) -> Piece {
+        let (inventory, coverage) = self
+            .read_region(&job.config, &job.account, &job.region)
+            .await;
+        Piece::Scope {
+            account_index: job.account_index,
+            region_index: job.region_index,
+            inventory: Box::new(inventory),
+            coverage,
+        }
+    }
+
+    /// Opens one account: its credentials (the role assumed, once) and its regions, each of
+    /// which goes into the queue for any thread to read.
+    async fn open_account(&self, plan: &Plan, index: usize, queue: &Queue) -> Option<Piece> {
+        let target = plan.accounts.get(index)?;
         let account = target
             .account
             .clone()
             .unwrap_or_else(|| UNKNOWN_ACCOUNT.to_owned());
+        let held = queue.hold(shards::Lost {
+            account_index: index,
+            account: account.clone(),
+            region: None,
+        });
+        let mut errors = Vec::new();
         if let Some(role) = &target.role_arn {
             self.observer
                 .info(format_args!("assuming {role} (sts:AssumeRole)"));
         }
         let config = match estate::account_config(
-            self.sdk,
+            &self.sdk,
             &self.sts,
             target,
-            self.external_id,
+            self.external_id.as_deref(),
             &self.limits,
         )
         .await
         {
             Ok(config) => config,
             Err(failure) => {
-                failure.warn(self.observer);
-                read.fail(failure, &plan.home_region);
-                return read;
+                failure.warn(&*self.observer);
+                errors.push(failure.into_error(&plan.home_region));
+                held.finish();
+                return Some(Piece::Account { index, errors });
             }
         };
         let regions = match &plan.regions {
@@ -494,8 +689,8 @@ impl Run<'_> {
                 }
                 Err(failure) => {
                     // The home region at least: better a partial read than none.
-                    failure.warn(self.observer);
-                    read.fail(failure, &plan.home_region);
+                    failure.warn(&*self.observer);
+                    errors.push(failure.into_error(&plan.home_region));
                     vec![plan.home_region.clone()]
                 }
             },
@@ -504,15 +699,66 @@ impl Run<'_> {
             account: account.clone(),
             count: regions.len(),
         });
-        let scans = regions
-            .iter()
-            .map(|region| self.read_region(&config, &account, region));
-        for (inventory, coverage) in futures::future::join_all(scans).await {
-            read.scopes.push(inventory);
-            read.coverage.collected.extend(coverage.collected);
-            read.coverage.errors.extend(coverage.errors);
+        for (region_index, region) in regions.into_iter().enumerate() {
+            let lost = shards::Lost {
+                account_index: index,
+                account: account.clone(),
+                region: Some(region.clone()),
+            };
+            let job = ScopeJob {
+                account_index: index,
+                region_index,
+                account: account.clone(),
+                region,
+                config: config.clone(),
+            };
+            queue.push(job, lost);
         }
-        read
+        held.finish();
+        (!errors.is_empty()).then_some(Piece::Account { index, errors })
+    }
+
+    /// Records in coverage what a collection thread took and never finished: each dataset of
+    /// a lost account/region, or the account itself, so no rule reads it as empty.
+    fn record_lost(
+        &self,
+        plan: &Plan,
+        lost: Vec<shards::Lost>,
+        failures: &[String],
+        read: &mut Read,
+    ) {
+        let why = if failures.is_empty() {
+            "collection stopped before this was read".to_owned()
+        } else {
+            format!("a collection thread failed: {}", failures.join("; "))
+        };
+        for lost in lost {
+            match &lost.region {
+                Some(region) => {
+                    for dataset in Dataset::ALL {
+                        let (service, operation) = dataset.api_call();
+                        read.coverage.errors.push(CollectionError {
+                            service: service.to_owned(),
+                            operation: operation.to_owned(),
+                            account: Some(lost.account.clone()),
+                            region: Some(region.clone()),
+                            code: Some(COLLECTION_FAILED.to_owned()),
+                            error: why.clone(),
+                            dataset: Some(*dataset),
+                        });
+                    }
+                }
+                None => read.coverage.errors.push(CollectionError {
+                    service: "sts".to_owned(),
+                    operation: "AssumeRole".to_owned(),
+                    account: Some(lost.account.clone()),
+                    region: Some(plan.home_region.clone()),
+                    code: Some(COLLECTION_FAILED.to_owned()),
+                    error: why.clone(),
+                    dataset: None,
+                }),
+            }
+        }
     }
 
     /// One account/region: one client per service (sharing the account's configuration and the
@@ -524,12 +770,13 @@ impl Run<'_> {
         account: &str,
         region: &str,
     ) -> (RegionInventory, Coverage) {
-        let _turn = self.limits.scope_turn().await;
-        let scope = Scope::start(self.observer, account, region);
-        let region_config = config
-            .to_builder()
-            .region(Region::new(region.to_owned()))
-            .build();
+        let scope = Scope::start(&*self.observer, account, region);
+        let mut region_config = config.to_builder().region(Region::new(region.to_owned()));
+        if let Some(http) = &self.http {
+            // This thread's connections, whichever thread opened the account.
+            region_config = region_config.http_client(http.clone());
+        }
+        let region_config = region_config.build();
         let ec2_client = aws_sdk_ec2::Client::from_conf(
             aws_sdk_ec2::config::Builder::from(&region_config)
                 .interceptor(self.calls.interceptor("ec2"))
@@ -595,7 +842,7 @@ impl Run<'_> {
             Box::pin(ecs::read(&ecs_client, &ecs_reader)),
         );
 
-        let mut recorder = Recorder::new(account, region, self.observer);
+        let mut recorder = Recorder::new(account, region, &*self.observer);
         let mut inventory = RegionInventory {
             account: account.to_owned(),
             region: region.to_owned(),
@@ -626,11 +873,17 @@ pub(crate) struct Reader<'a> {
 
 impl Reader<'_> {
     /// Runs one dataset's (paginated) read.
-    pub(crate) async fn read<T>(
+    /// `read` makes the read's future once the bounds admit it: a dataset waiting for its turn
+    /// holds no memory for the SDK's (large) request futures.
+    pub(crate) async fn read<T, F, Fut>(
         &self,
         dataset: Dataset,
-        read: impl std::future::Future<Output = Result<Vec<T>, ApiError>>,
-    ) -> Result<Vec<T>, ApiError> {
+        read: F,
+    ) -> Result<Vec<T>, ApiError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<T>, ApiError>>,
+    {
         let result = self.limits.run(&self.gate, read).await;
         self.scope
             .dataset_done(dataset, result.as_ref().map(Vec::len).map_err(|_| ()));
@@ -748,6 +1001,20 @@ impl Recorder<'_> {
         }
         items
     }
+}
+
+/// The coverage error code of an account or account/region that a collection thread took and
+/// never finished reading (it panicked): a vpcaudit bug, recorded so the scan is incomplete
+/// rather than wrong.
+pub const COLLECTION_FAILED: &str = "CollectionFailed";
+
+/// Why a thread panicked, as far as its payload says.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_owned())
 }
 
 /// The coverage error code of data AWS returned that vpcaudit could not convert.

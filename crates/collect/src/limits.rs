@@ -166,16 +166,23 @@ impl Intercept for CountRequests {
     }
 }
 
+/// Account/regions read at once for `in_flight` calls in flight (see [`Limits::new`]).
+fn scopes_for(in_flight: usize) -> usize {
+    (in_flight / 4).max(4)
+}
+
 /// The limits shared by one whole collection.
 #[derive(Debug)]
 pub struct Limits {
     deadline: Option<Instant>,
     per_service: usize,
     in_flight: Semaphore,
-    /// Account/regions being read at once (see [`Limits::new`]).
-    scopes: Semaphore,
-    /// The caller's STS calls (see [`STS_IN_FLIGHT`]).
-    sts: Semaphore,
+    /// Account/regions read at once (see [`Limits::new`]).
+    scopes: usize,
+    /// The caller's STS calls (see [`STS_IN_FLIGHT`]), one gate for the whole run.
+    sts: Arc<Semaphore>,
+    /// The whole run's bound on calls in flight, kept for [`Limits::share`].
+    in_flight_total: usize,
 }
 
 impl Limits {
@@ -201,15 +208,31 @@ impl Limits {
                 max_concurrency
             },
             in_flight: Semaphore::new(in_flight),
-            scopes: Semaphore::new((in_flight / 4).max(4)),
-            sts: Semaphore::new(STS_IN_FLIGHT),
+            scopes: scopes_for(in_flight),
+            sts: Arc::new(Semaphore::new(STS_IN_FLIGHT)),
+            in_flight_total: in_flight,
         }
     }
 
-    /// Waits for a turn to read one account and region; the turn ends when the permit drops.
-    /// (The semaphore is never closed; if it were, reading would go on unbounded.)
-    pub async fn scope_turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        self.scopes.acquire().await.ok()
+    /// One of `threads` equal shares of these limits, for one collection thread: its part of
+    /// the calls in flight and of the account/regions read at once (rounded up), with the same
+    /// per-service bound, deadline and STS gate. Each thread's connections serve only its own
+    /// calls, so connections opened stay within the calls in flight.
+    pub fn share(&self, threads: usize) -> Limits {
+        let in_flight = self.in_flight_total.div_ceil(threads.max(1));
+        Limits {
+            deadline: self.deadline,
+            per_service: self.per_service,
+            in_flight: Semaphore::new(in_flight),
+            scopes: scopes_for(in_flight),
+            sts: Arc::clone(&self.sts),
+            in_flight_total: in_flight,
+        }
+    }
+
+    /// How many account/regions may be read at once.
+    pub fn scopes_at_once(&self) -> usize {
+        self.scopes
     }
 
     /// A fresh bound for one service in one account and region.
@@ -224,18 +247,22 @@ impl Limits {
 
     /// Runs one read (one paginated call) once `gate` and the run's bound admit it, and gives
     /// up on it at the deadline.
-    pub(crate) async fn run<T>(
-        &self,
-        gate: &Semaphore,
-        read: impl Future<Output = Result<T, ApiError>>,
-    ) -> Result<T, ApiError> {
+    ///
+    /// `read` makes the read's future once both admit it, and that future lives on the heap:
+    /// the SDK's request futures are tens of kilobytes, and an account/region has a dozen
+    /// reads waiting for their turn, which then hold nothing.
+    pub(crate) async fn run<T, F, Fut>(&self, gate: &Semaphore, read: F) -> Result<T, ApiError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
         self.before_deadline(async {
             // The local gate first: a task waiting for its service must not hold one of the
             // run's permits meanwhile. The semaphores are never closed, so acquiring only
             // fails if they were; then the read simply goes unbounded.
             let _service = gate.acquire().await.ok();
             let _run = self.in_flight.acquire().await.ok();
-            read.await
+            Box::pin(read()).await
         })
         .await
     }
@@ -280,7 +307,7 @@ mod tests {
         let gate = limits.service_gate();
         let started = std::sync::atomic::AtomicBool::new(false);
         let result: Result<(), ApiError> = limits
-            .run(&gate, async {
+            .run(&gate, || async {
                 started.store(true, std::sync::atomic::Ordering::SeqCst);
                 Ok(())
             })
@@ -296,7 +323,7 @@ mod tests {
         let gate = limits.service_gate();
         let started = std::time::Instant::now();
         let result: Result<(), ApiError> = limits
-            .run(&gate, async {
+            .run(&gate, || async {
                 tokio::time::sleep(Duration::from_secs(30)).await;
                 Ok(())
             })
@@ -309,7 +336,10 @@ mod tests {
         // Reads that finish in time are untouched.
         let quick = Limits::new(0, 0, Some(Instant::now() + Duration::from_secs(30)));
         assert_eq!(
-            quick.run(&gate, async { Ok::<_, ApiError>(7) }).await.ok(),
+            quick
+                .run(&gate, || async { Ok::<_, ApiError>(7) })
+                .await
+                .ok(),
             Some(7)
         );
     }
@@ -329,7 +359,7 @@ mod tests {
             );
             async move {
                 limits
-                    .run(&gate, async {
+                    .run(&gate, || async {
                         use std::sync::atomic::Ordering::SeqCst;
                         let now = in_flight.fetch_add(1, SeqCst) + 1;
                         peak.fetch_max(now, SeqCst);

@@ -32,7 +32,7 @@ impl Reader<'_> {
             Ok(parents) => {
                 let calls = parents
                     .into_iter()
-                    .map(|parent| self.limits.run(&self.gate, call(parent)));
+                    .map(|parent| self.limits.run(&self.gate, || call(parent)));
                 futures::future::try_join_all(calls)
                     .await
                     .map(|each| each.into_iter().flatten().collect())

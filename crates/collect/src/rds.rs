@@ -22,16 +22,16 @@ const PAGE: i32 = 100;
 
 pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Databases {
     let (instances, clusters, subnet_groups) = futures::join!(
-        reader.read(Dataset::DbInstances, async {
+        reader.read(Dataset::DbInstances, || async {
             read_all!(
                 client.describe_db_instances().max_records(PAGE),
                 db_instance
             )
         }),
-        reader.read(Dataset::DbClusters, async {
+        reader.read(Dataset::DbClusters, || async {
             read_all!(client.describe_db_clusters().max_records(PAGE), db_cluster)
         }),
-        reader.read(Dataset::DbSubnetGroups, async {
+        reader.read(Dataset::DbSubnetGroups, || async {
             read_all!(
                 client.describe_db_subnet_groups().max_records(PAGE),
                 db_subnet_group

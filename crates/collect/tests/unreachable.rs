@@ -25,7 +25,7 @@ async fn a_deadline_already_past_leaves_every_dataset_unread_and_the_scan_incomp
         ..AwsOptions::default()
     };
     let started = std::time::Instant::now();
-    let snapshot = collect(&options, &Silent)
+    let snapshot = collect(&options, std::sync::Arc::new(Silent))
         .await
         .expect("a deadline is not an error");
     assert!(started.elapsed() < Duration::from_secs(5), "it waited");
@@ -68,6 +68,8 @@ async fn a_malformed_role_arn_is_refused_before_any_call() {
         role_arns: vec!["vpcaudit-read".to_owned()],
         ..AwsOptions::default()
     };
-    let error = collect(&options, &Silent).await.expect_err("not an ARN");
+    let error = collect(&options, std::sync::Arc::new(Silent))
+        .await
+        .expect_err("not an ARN");
     assert!(matches!(error, CollectError::RoleArn(ref arn) if arn == "vpcaudit-read"));
 }

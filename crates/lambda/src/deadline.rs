@@ -71,7 +71,7 @@ pub(crate) async fn scan(
     };
     // Progress lines are for terminals; collection warnings still reach the log, and every
     // failure is in the report's coverage.
-    let collection = collect::collect(&options, &LogEvents);
+    let collection = collect::collect(&options, std::sync::Arc::new(LogEvents));
     let snapshot = match deadline {
         None => collection.await?,
         Some(deadline) => match tokio::time::timeout_at(deadline + COLLECT_GRACE, collection).await
