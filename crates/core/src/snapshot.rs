@@ -501,6 +501,63 @@ pub enum SnapshotError {
     },
 }
 
+/// The top-level `format_version` of a JSON document when it is an unsigned integer, read
+/// without building anything else; None for a document that is not an object.
+struct FormatVersion(Option<u64>);
+
+impl<'de> Deserialize<'de> for FormatVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+        struct Top;
+        impl<'de> Visitor<'de> for Top {
+            type Value = FormatVersion;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON document")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FormatVersion, A::Error> {
+                // The last occurrence wins, as in serde_json's own maps.
+                let mut version = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "format_version" {
+                        version = map.next_value::<serde_json::Value>()?.as_u64();
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(FormatVersion(version))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FormatVersion, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(FormatVersion(None))
+            }
+
+            fn visit_bool<E>(self, _: bool) -> Result<FormatVersion, E> {
+                Ok(FormatVersion(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<FormatVersion, E> {
+                Ok(FormatVersion(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<FormatVersion, E> {
+                Ok(FormatVersion(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<FormatVersion, E> {
+                Ok(FormatVersion(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<FormatVersion, E> {
+                Ok(FormatVersion(None))
+            }
+            fn visit_unit<E>(self) -> Result<FormatVersion, E> {
+                Ok(FormatVersion(None))
+            }
+        }
+        deserializer.deserialize_any(Top)
+    }
+}
+
 impl Snapshot {
     /// Reads and checks a snapshot file.
     pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
@@ -521,11 +578,10 @@ impl Snapshot {
         };
         // Check the version first so an old or future file gets the message that explains it,
         // not a confusing complaint about some field.
-        let value: serde_json::Value = serde_json::from_str(text).map_err(parse_error)?;
-        match value
-            .get("format_version")
-            .and_then(serde_json::Value::as_u64)
-        {
+        // Only that field is kept: a whole `serde_json::Value` of the file would cost several
+        // times the file's size in memory, before the real parse.
+        let FormatVersion(version) = serde_json::from_str(text).map_err(parse_error)?;
+        match version {
             Some(v) if v == u64::from(SNAPSHOT_FORMAT_VERSION) => {}
             Some(found) => {
                 return Err(SnapshotError::Version {
@@ -866,6 +922,46 @@ fn strip_position(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_version_is_checked_before_the_rest_whatever_the_document() {
+        let path = Path::new("s.json");
+        let version = |text: &str| match Snapshot::from_json(text, path) {
+            Err(SnapshotError::Version { found, .. }) => Some(found),
+            _ => None,
+        };
+        // Found wherever it is, the last one winning; other keys are not looked at first.
+        assert_eq!(
+            version(r#"{"x": [1, {"y": 2}], "format_version": 99}"#),
+            Some(99)
+        );
+        assert_eq!(
+            version(r#"{"format_version": 1, "format_version": 7}"#),
+            Some(7)
+        );
+        // Not an object, or no unsigned version: the file is not a snapshot.
+        for text in [
+            "[]",
+            "[1]",
+            "7",
+            r#""text""#,
+            "null",
+            r#"{"format_version": "1"}"#,
+            r#"{"format_version": -1}"#,
+            "{}",
+        ] {
+            let error = Snapshot::from_json(text, path).expect_err(text);
+            assert!(
+                error.to_string().contains("missing field `format_version`"),
+                "{text}: {error}"
+            );
+        }
+        // Broken JSON is a parse error with its position.
+        assert!(matches!(
+            Snapshot::from_json("{\n  \"format_version\": ", path),
+            Err(SnapshotError::Parse { line: 2, .. })
+        ));
+    }
 
     fn collected(dataset: Dataset, account: &str, region: &str) -> CollectedDataset {
         let (service, operation) = dataset.api_call();
