@@ -47,15 +47,13 @@ fn tags(map: Option<&HashMap<String, String>>) -> Tags {
 }
 
 async fn rest_stages(client: &aws_sdk_apigateway::Client) -> Read<ApiStage> {
-    let apis: Vec<aws_sdk_apigateway::types::RestApi> = client
-        .get_rest_apis()
-        .limit(500)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(|e| ApiError::from_sdk(&e).during("apigateway:GetRestApis"))?;
+    let apis: Result<Vec<aws_sdk_apigateway::types::RestApi>, ApiError> = read_all!(
+        client.get_rest_apis().limit(500),
+        items,
+        position => set_position,
+        Clone::clone
+    );
+    let apis = apis.map_err(|e| e.during("apigateway:GetRestApis"))?;
     let per_api = futures::stream::iter(apis.into_iter().filter_map(|api| {
         let id = api.id()?.to_owned();
         Some(async move {

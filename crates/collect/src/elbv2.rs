@@ -37,7 +37,7 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Balancers {
         let load_balancers: Read<LoadBalancer> = reader
             .read(Dataset::LoadBalancers, || async {
                 read_all!(
-                    client.describe_load_balancers().page_size(PAGE),
+                    client.describe_load_balancers().page_size(PAGE), load_balancers, next_marker => set_marker,
                     load_balancer
                 )
             })
@@ -49,7 +49,7 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Balancers {
                     client
                         .describe_listeners()
                         .load_balancer_arn(arn)
-                        .page_size(PAGE),
+                        .page_size(PAGE), listeners, next_marker => set_marker,
                     listener
                 );
                 listeners
@@ -61,7 +61,7 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Balancers {
         let target_groups: Read<TargetGroup> = reader
             .read(Dataset::TargetGroups, || async {
                 read_all!(
-                    client.describe_target_groups().page_size(PAGE),
+                    client.describe_target_groups().page_size(PAGE), target_groups, next_marker => set_marker,
                     target_group
                 )
             })

@@ -195,20 +195,13 @@ pub(super) async fn organization_accounts(
     let gate = limits.service_gate();
     let accounts = limits
         .run(&gate, || async {
-            let pages: Result<Vec<_>, _> = client
-                .list_accounts()
-                .into_paginator()
-                .send()
-                .collect()
-                .await;
-            pages
-                .map(|pages| {
-                    pages
-                        .iter()
-                        .flat_map(|page| page.accounts().iter().cloned())
-                        .collect::<Vec<_>>()
-                })
-                .map_err(|e| ApiError::from_sdk(&e))
+            let accounts: Result<Vec<_>, ApiError> = read_all!(
+                client.list_accounts(),
+                accounts,
+                next_token => set_next_token,
+                Clone::clone
+            );
+            accounts
         })
         .await
         .map_err(|error| EstateError {

@@ -22,15 +22,12 @@ const PAGE: i32 = 50;
 pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Functions {
     let functions = reader
         .read(Dataset::LambdaFunctions, || async {
-            let pages: Result<Vec<_>, _> = client
-                .list_functions()
-                .max_items(PAGE)
-                .into_paginator()
-                .items()
-                .send()
-                .collect()
-                .await;
-            pages.map_err(|e| ApiError::from_sdk(&e))
+            read_all!(
+                client.list_functions().max_items(PAGE),
+                functions,
+                next_marker => set_marker,
+                Clone::clone
+            )
         })
         .await;
     Functions { functions }

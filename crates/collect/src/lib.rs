@@ -10,14 +10,32 @@
     allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)
 )]
 
-/// Runs a paginator to the end, or returns its first error. Defined before the service
-/// modules so each can use it.
+/// Reads every page of a list call, converting each item of `$items` with `$convert`, or
+/// returns the first error. `$token` names the answer's next-page token and `$set_token` the
+/// request's (they differ by service: `next_token`, `marker`/`next_marker`, `position`).
+///
+/// Written out rather than the SDK's paginator (`into_paginator().items()`): that one passes
+/// each page, then each item, through a channel, about 30 KB per read in flight and a fifth of
+/// an Organization scan's memory. Like it, reading stops at an absent or empty token, and at a
+/// token equal to the last one, which an endpoint could otherwise repeat forever.
 macro_rules! read_all {
-    ($request:expr, $convert:expr) => {{
-        let items: Result<Vec<_>, _> = $request.into_paginator().items().send().collect().await;
-        match items {
-            Ok(items) => Ok(items.iter().map($convert).collect()),
-            Err(error) => Err(ApiError::from_sdk(&error)),
+    ($request:expr, $items:ident, $token:ident => $set_token:ident, $convert:expr) => {{
+        let request = $request;
+        let mut items = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            match request.clone().$set_token(token.clone()).send().await {
+                Err(error) => break Err(ApiError::from_sdk(&error)),
+                Ok(page) => {
+                    items.extend(page.$items().iter().map($convert));
+                    match page.$token() {
+                        Some(next) if !next.is_empty() && Some(next) != token.as_deref() => {
+                            token = Some(next.to_owned());
+                        }
+                        _ => break Ok(items),
+                    }
+                }
+            }
         }
     }};
 }
