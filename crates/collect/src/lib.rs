@@ -31,6 +31,9 @@ macro_rules! read_all {
                     match page.$token() {
                         Some(next) if !next.is_empty() && Some(next) != token.as_deref() => {
                             token = Some(next.to_owned());
+                            // The last page's connection goes back to the pool first (as in
+                            // Limits::run), so the next page reuses it.
+                            $crate::limits::connection_returned().await;
                         }
                         _ => break Ok(items),
                     }
@@ -274,11 +277,15 @@ pub async fn collect(
         }
         None => return Err(CollectError::NoRegion),
     };
+    // The plan's calls go through the first collection thread's HTTP client, which then reuses
+    // their connection.
+    let http = shared_http_client();
+    let sdk = sdk.to_builder().http_client(http.clone()).build();
 
     let calls = CallLog::new();
     let run = Run {
         sts: estate::sts_client(&sdk, &calls),
-        http: None,
+        http: Some(http),
         sdk: sdk.clone(),
         external_id: options.external_id.clone(),
         limits: Limits::new(
@@ -373,7 +380,8 @@ fn collection_stats(calls: &CallLog, elapsed: Duration) -> CollectionStats {
 /// have their own (see [`Run::for_thread`]), with their own HTTP client.
 struct Run {
     sdk: SdkConfig,
-    /// The HTTP client of this run's thread; None on the caller's runtime (the plan's calls).
+    /// The HTTP client of this run's thread. The caller's run (the plan's calls) hands its own
+    /// to the first collection thread.
     http: Option<aws_smithy_runtime_api::client::http::SharedHttpClient>,
     sts: aws_sdk_sts::Client,
     external_id: Option<String>,
@@ -493,10 +501,13 @@ impl Run {
         Ok((plan, caller))
     }
 
-    /// The run as one of `threads` collection threads sees it: its own HTTP client (and
+    /// The run as collection thread `thread` of `threads` sees it: its own HTTP client (and
     /// connection pool) and STS client, its share of the run's bounds.
-    fn for_thread(&self, threads: usize) -> Run {
-        let http = shared_http_client();
+    fn for_thread(&self, thread: usize, threads: usize) -> Run {
+        let http = match (&self.http, thread) {
+            (Some(http), 0) => http.clone(),
+            _ => shared_http_client(),
+        };
         let sdk = self.sdk.to_builder().http_client(http.clone()).build();
         Run {
             sts: estate::sts_client(&sdk, &self.calls),
@@ -567,7 +578,7 @@ impl Run {
             NoRuntime,
         }
         let (done, outcome) = tokio::sync::oneshot::channel();
-        let run = self.for_thread(threads);
+        let run = self.for_thread(thread, threads);
         let (plan_there, queue_there, accounts_there) =
             (Arc::clone(plan), Arc::clone(queue), accounts.clone());
         let spawned = std::thread::Builder::new()
@@ -600,7 +611,10 @@ impl Run {
         match outcome {
             Outcome::Done(pieces) => Ok(pieces),
             Outcome::Panicked(why) => Err(why),
-            Outcome::NoRuntime => Ok(self.for_thread(threads).work(plan, queue, accounts).await),
+            Outcome::NoRuntime => Ok(self
+                .for_thread(thread, threads)
+                .work(plan, queue, accounts)
+                .await),
         }
     }
 

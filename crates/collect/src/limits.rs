@@ -83,6 +83,18 @@ fn open_files_limit() -> Option<u64> {
 /// 7 round trips.
 pub const STS_IN_FLIGHT: usize = 16;
 
+/// How many times a finished call yields before its turn goes to the next (see
+/// [`Limits::run`]).
+const CONNECTION_RETURN_YIELDS: usize = 16;
+
+/// Lets hyper return the connection of the call just finished to its pool (see
+/// [`Limits::run`]).
+pub(crate) async fn connection_returned() {
+    for _ in 0..CONNECTION_RETURN_YIELDS {
+        tokio::task::yield_now().await;
+    }
+}
+
 /// The AWS error code recorded for a read the deadline cut short.
 pub const DEADLINE_EXCEEDED: &str = "DeadlineExceeded";
 
@@ -262,7 +274,16 @@ impl Limits {
             // fails if they were; then the read simply goes unbounded.
             let _service = gate.acquire().await.ok();
             let _run = self.in_flight.acquire().await.ok();
-            Box::pin(read()).await
+            let result = Box::pin(read()).await;
+            // hyper puts a connection back in its pool from a task of its own, woken through
+            // the connection's task once the answer is read. The next call admitted by this
+            // permit runs on this thread: if it looked for an idle connection before those
+            // tasks ran, it would find none and open one more (hyper connects whenever a
+            // checkout finds nothing idle). Yielding lets them run first; each yield lets the
+            // runtime run a tick of ready tasks. Measured (bench-org.sh): with 1 yield, 553-597
+            // connections for 512 calls in flight; with 4, 513-547; with 16, as many as calls.
+            connection_returned().await;
+            result
         })
         .await
     }
