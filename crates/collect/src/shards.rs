@@ -6,7 +6,9 @@
 //! task, they ran on one thread while hyper's connection tasks ran on the runtime's workers:
 //! that thread was saturated and every request crossed threads twice (futex wake-ups). Here each
 //! thread runs its requests and their connections itself, and the threads share nothing but
-//! the run's bounds ([`crate::limits::Limits`]), the request count, and the queue below.
+//! the run's bounds ([`crate::limits::Limits`]), the request count, and the queue below. (The
+//! first thread's pool also holds the connection of the plan's calls, made before the threads
+//! start on the caller's runtime, so that it is reused rather than left idle.)
 //!
 //! How. Each account is opened (role assumed, regions listed) by one thread, accounts dealt out
 //! in turn; every account/region it finds goes into one shared [`Queue`], from which every
