@@ -167,7 +167,7 @@ impl ApiError {
 }
 
 /// One HTTP client for every SDK client of a run's thread (the caller's, or a collection
-/// thread's, see [`shards`]): one connection pool, connections reused per endpoint across
+/// thread's, see `shards.rs`): one connection pool, connections reused per endpoint across
 /// accounts, regions and services. (Left to itself, each SDK client builds its
 /// own: a pool, a TLS configuration and the trusted roots each, for every account, region and
 /// service.) The same stack as the SDK's default: hyper 1, rustls with aws-lc, the proxy
@@ -250,7 +250,7 @@ pub async fn load_sdk_config(options: &AwsOptions) -> SdkConfig {
 /// First the plan ([`Plan`]): who the caller is, and the Organization's accounts when asked.
 /// Then its execution: every account's role is assumed and its regions listed concurrently,
 /// and each account/region is read as soon as its account's credentials exist, on threads of
-/// vpcaudit's own, one per core (see [`shards`]); this future only waits for them, so a timeout
+/// vpcaudit's own, one per core (see `shards.rs`); this future only waits for them, so a timeout
 /// around it still fires. Calls in flight are bounded per account, region and service by
 /// `max_concurrency`, and over the run by `max_in_flight` (see [`limits`]). Whatever fails, or
 /// is cut short by the deadline, is recorded in the snapshot's coverage, never left out
