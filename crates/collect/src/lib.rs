@@ -247,7 +247,7 @@ pub async fn load_sdk_config(options: &AwsOptions) -> SdkConfig {
 
 /// Reads the inventory of every account and region asked for: one snapshot for the estate.
 ///
-/// First the plan ([`Plan`]): who the caller is, and the Organization's accounts when asked.
+/// First the plan (`plan.rs`): who the caller is, and the Organization's accounts when asked.
 /// Then its execution: every account's role is assumed and its regions listed concurrently,
 /// and each account/region is read as soon as its account's credentials exist, on threads of
 /// vpcaudit's own, one per core (see `shards.rs`); this future only waits for them, so a timeout

@@ -1,5 +1,5 @@
 //! Limits on a collection's execution: how many calls are in flight, how long collection may
-//! wait, and what it spent. They wrap the execution of a [`crate::plan::Plan`], not its making.
+//! wait, and what it spent. They wrap the execution of a plan (`plan.rs`), not its making.
 //!
 //! * Calls in flight are bounded per account, region and service (`--max-concurrency`), which is
 //!   how AWS meters throttling: that bound is what keeps a scan from throttling production.
@@ -44,7 +44,7 @@ pub const MAX_IN_FLIGHT_CAP: usize = 512;
 const RESERVED_DESCRIPTORS: u64 = 64;
 
 /// Calls in flight over the whole run when `--max-in-flight` is not given: half the
-/// descriptors this process may open (the soft RLIMIT_NOFILE) beyond [`RESERVED_DESCRIPTORS`],
+/// descriptors this process may open (the soft RLIMIT_NOFILE) beyond 64 (`RESERVED_DESCRIPTORS`),
 /// since each call holds one socket and idle pooled connections hold more, at most
 /// [`MAX_IN_FLIGHT_CAP`] and at least 16.
 pub fn default_max_in_flight() -> usize {
