@@ -70,59 +70,90 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
     ) = futures::join!(
         reader.read(Dataset::SecurityGroups, || async {
             read_all!(
-                client.describe_security_groups().max_results(PAGE), security_groups, next_token => set_next_token,
+                client.describe_security_groups().max_results(PAGE),
+                security_groups,
+                next_token => set_next_token,
                 security_group
             )
         }),
         reader.read(Dataset::NetworkInterfaces, || async {
             read_all!(
-                client.describe_network_interfaces().max_results(PAGE), network_interfaces, next_token => set_next_token,
+                client.describe_network_interfaces().max_results(PAGE),
+                network_interfaces,
+                next_token => set_next_token,
                 network_interface
             )
         }),
         reader.read(Dataset::Instances, || async {
             let reservations: Read<Vec<Instance>> = read_all!(
-                client.describe_instances().max_results(PAGE), reservations, next_token => set_next_token,
+                client.describe_instances().max_results(PAGE),
+                reservations,
+                next_token => set_next_token,
                 |r: &sdk::Reservation| r.instances().iter().map(instance).collect::<Vec<_>>()
             );
             reservations.map(|r| r.into_iter().flatten().collect())
         }),
         reader.read(Dataset::RouteTables, || async {
             read_all!(
-                client.describe_route_tables().max_results(ROUTE_TABLE_PAGE), route_tables, next_token => set_next_token,
+                client.describe_route_tables().max_results(ROUTE_TABLE_PAGE),
+                route_tables,
+                next_token => set_next_token,
                 route_table
             )
         }),
         reader.read(Dataset::Subnets, || async {
-            read_all!(client.describe_subnets().max_results(PAGE), subnets, next_token => set_next_token, subnet)
+            read_all!(
+                client.describe_subnets().max_results(PAGE),
+                subnets,
+                next_token => set_next_token,
+                subnet
+            )
         }),
         reader.read(Dataset::NetworkAcls, || async {
             read_all!(
-                client.describe_network_acls().max_results(PAGE), network_acls, next_token => set_next_token,
+                client.describe_network_acls().max_results(PAGE),
+                network_acls,
+                next_token => set_next_token,
                 network_acl
             )
         }),
         reader.read(Dataset::Vpcs, || async {
-            read_all!(client.describe_vpcs().max_results(PAGE), vpcs, next_token => set_next_token, vpc)
+            read_all!(
+                client.describe_vpcs().max_results(PAGE),
+                vpcs,
+                next_token => set_next_token,
+                vpc
+            )
         }),
         reader.read(Dataset::NatGateways, || async {
             read_all!(
-                client.describe_nat_gateways().max_results(PAGE), nat_gateways, next_token => set_next_token,
+                client.describe_nat_gateways().max_results(PAGE),
+                nat_gateways,
+                next_token => set_next_token,
                 nat_gateway
             )
         }),
         reader.read(Dataset::InternetGateways, || async {
             read_all!(
-                client.describe_internet_gateways().max_results(PAGE), internet_gateways, next_token => set_next_token,
+                client.describe_internet_gateways().max_results(PAGE),
+                internet_gateways,
+                next_token => set_next_token,
                 internet_gateway
             )
         }),
         reader.read(Dataset::FlowLogs, || async {
-            read_all!(client.describe_flow_logs().max_results(PAGE), flow_logs, next_token => set_next_token, flow_log)
+            read_all!(
+                client.describe_flow_logs().max_results(PAGE),
+                flow_logs,
+                next_token => set_next_token,
+                flow_log
+            )
         }),
         reader.read(Dataset::VpcEndpoints, || async {
             read_all!(
-                client.describe_vpc_endpoints().max_results(PAGE), vpc_endpoints, next_token => set_next_token,
+                client.describe_vpc_endpoints().max_results(PAGE),
+                vpc_endpoints,
+                next_token => set_next_token,
                 vpc_endpoint
             )
         }),
@@ -139,7 +170,9 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
             read_all!(
                 client
                     .describe_egress_only_internet_gateways()
-                    .max_results(EGRESS_ONLY_PAGE), egress_only_internet_gateways, next_token => set_next_token,
+                    .max_results(EGRESS_ONLY_PAGE),
+                    egress_only_internet_gateways,
+                    next_token => set_next_token,
                 egress_only_internet_gateway
             )
         }),
@@ -1140,7 +1173,12 @@ mod tests {
         });
         let client = ec2.client();
 
-        let vpcs: Read<Converted<Vpc>> = read_all!(client.describe_vpcs().max_results(PAGE), vpcs, next_token => set_next_token, vpc);
+        let vpcs: Read<Converted<Vpc>> = read_all!(
+            client.describe_vpcs().max_results(PAGE),
+            vpcs,
+            next_token => set_next_token,
+            vpc
+        );
         let ids: Vec<String> = vpcs
             .expect("all pages")
             .into_iter()
@@ -1159,7 +1197,9 @@ mod tests {
         );
 
         let reservations: Read<Vec<Instance>> = read_all!(
-            client.describe_instances().max_results(PAGE), reservations, next_token => set_next_token,
+            client.describe_instances().max_results(PAGE),
+            reservations,
+            next_token => set_next_token,
             |r: &sdk::Reservation| r.instances().iter().map(instance).collect::<Vec<_>>()
         );
         let instances_read: Vec<String> = reservations
@@ -1237,7 +1277,9 @@ mod tests {
         let client = ec2.client();
 
         let groups: Read<Converted<SecurityGroup>> = read_all!(
-            client.describe_security_groups().max_results(PAGE), security_groups, next_token => set_next_token,
+            client.describe_security_groups().max_results(PAGE),
+            security_groups,
+            next_token => set_next_token,
             security_group
         );
         let error = groups.expect_err("a half-read dataset must not pass for a whole one");

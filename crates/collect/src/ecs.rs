@@ -23,8 +23,12 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Services {
     let clusters: Result<Vec<String>, ApiError> = reader
         .limits
         .run(&reader.gate, || async {
-            let listed: Result<Vec<String>, ApiError> =
-                read_all!(client.list_clusters().max_results(PAGE), cluster_arns, next_token => set_next_token, String::clone);
+            let listed: Result<Vec<String>, ApiError> = read_all!(
+                client.list_clusters().max_results(PAGE),
+                cluster_arns,
+                next_token => set_next_token,
+                String::clone
+            );
             listed.map_err(|e| e.during("ecs:ListClusters"))
         })
         .await;
@@ -40,7 +44,9 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Services {
 
 async fn cluster_services(client: &Client, cluster: &str) -> Result<Vec<EcsService>, ApiError> {
     let listed: Result<Vec<String>, ApiError> = read_all!(
-        client.list_services().cluster(cluster).max_results(PAGE), service_arns, next_token => set_next_token,
+        client.list_services().cluster(cluster).max_results(PAGE),
+        service_arns,
+        next_token => set_next_token,
         String::clone
     );
     let arns = listed.map_err(|e| e.during("ecs:ListServices"))?;

@@ -19,7 +19,9 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> ClassicBalance
     let load_balancers = reader
         .read(Dataset::ClassicLoadBalancers, || async {
             read_all!(
-                client.describe_load_balancers().page_size(PAGE), load_balancer_descriptions, next_marker => set_marker,
+                client.describe_load_balancers().page_size(PAGE),
+                load_balancer_descriptions,
+                next_marker => set_marker,
                 load_balancer
             )
         })

@@ -37,7 +37,9 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Balancers {
         let load_balancers: Read<LoadBalancer> = reader
             .read(Dataset::LoadBalancers, || async {
                 read_all!(
-                    client.describe_load_balancers().page_size(PAGE), load_balancers, next_marker => set_marker,
+                    client.describe_load_balancers().page_size(PAGE),
+                    load_balancers,
+                    next_marker => set_marker,
                     load_balancer
                 )
             })
@@ -61,7 +63,9 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Balancers {
         let target_groups: Read<TargetGroup> = reader
             .read(Dataset::TargetGroups, || async {
                 read_all!(
-                    client.describe_target_groups().page_size(PAGE), target_groups, next_marker => set_marker,
+                    client.describe_target_groups().page_size(PAGE),
+                    target_groups,
+                    next_marker => set_marker,
                     target_group
                 )
             })

@@ -24,16 +24,25 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Databases {
     let (instances, clusters, subnet_groups) = futures::join!(
         reader.read(Dataset::DbInstances, || async {
             read_all!(
-                client.describe_db_instances().max_records(PAGE), db_instances, marker => set_marker,
+                client.describe_db_instances().max_records(PAGE),
+                db_instances,
+                marker => set_marker,
                 db_instance
             )
         }),
         reader.read(Dataset::DbClusters, || async {
-            read_all!(client.describe_db_clusters().max_records(PAGE), db_clusters, marker => set_marker, db_cluster)
+            read_all!(
+                client.describe_db_clusters().max_records(PAGE),
+                db_clusters,
+                marker => set_marker,
+                db_cluster
+            )
         }),
         reader.read(Dataset::DbSubnetGroups, || async {
             read_all!(
-                client.describe_db_subnet_groups().max_records(PAGE), db_subnet_groups, marker => set_marker,
+                client.describe_db_subnet_groups().max_records(PAGE),
+                db_subnet_groups,
+                marker => set_marker,
                 db_subnet_group
             )
         }),
