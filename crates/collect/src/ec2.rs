@@ -1155,6 +1155,16 @@ mod tests {
         ec2_response("DescribeVpcs", &inner)
     }
 
+    /// Every VPC, through `read_all!` as the collectors page.
+    async fn read_vpcs(client: &Client) -> Read<Converted<Vpc>> {
+        read_all!(
+            client.describe_vpcs().max_results(PAGE),
+            vpcs,
+            next_token => set_next_token,
+            vpc
+        )
+    }
+
     #[tokio::test]
     async fn every_page_is_read_and_each_page_is_one_call() {
         let ec2 = Ec2Pages::new(|form| {
@@ -1173,12 +1183,7 @@ mod tests {
         });
         let client = ec2.client();
 
-        let vpcs: Read<Converted<Vpc>> = read_all!(
-            client.describe_vpcs().max_results(PAGE),
-            vpcs,
-            next_token => set_next_token,
-            vpc
-        );
+        let vpcs = read_vpcs(&client).await;
         let ids: Vec<String> = vpcs
             .expect("all pages")
             .into_iter()
@@ -1233,12 +1238,7 @@ mod tests {
             Some(other) => panic!("no page {other}"),
         });
         let client = ec2.client();
-        let vpcs: Read<Converted<Vpc>> = read_all!(
-            client.describe_vpcs().max_results(PAGE),
-            vpcs,
-            next_token => set_next_token,
-            vpc
-        );
+        let vpcs = read_vpcs(&client).await;
         assert_eq!(vpcs.expect("read").len(), 2);
         assert_eq!(
             ec2.requests("DescribeVpcs").len(),
@@ -1248,12 +1248,7 @@ mod tests {
 
         let ec2 = Ec2Pages::new(|_| vpc_page(&["vpc-1"], Some("")));
         let client = ec2.client();
-        let vpcs: Read<Converted<Vpc>> = read_all!(
-            client.describe_vpcs().max_results(PAGE),
-            vpcs,
-            next_token => set_next_token,
-            vpc
-        );
+        let vpcs = read_vpcs(&client).await;
         assert_eq!(vpcs.expect("read").len(), 1);
         assert_eq!(ec2.requests("DescribeVpcs").len(), 1);
     }
