@@ -6,33 +6,6 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Keeps the peak memory of a large scan near what it uses. mimalloc's defaults hold freed
-/// memory for a second before returning it (`purge_delay` 1000 ms), and back its heap with
-/// transparent huge pages, each resident whole once touched. Over an Organization scan, whose
-/// requests allocate and free continuously, that was a third of the peak RSS (148 MB -> 90-95
-/// MB at 101 accounts x 17 regions, `scripts/bench-org.sh`), for no measurable CPU.
-/// `MIMALLOC_PURGE_DELAY` still wins when set.
-fn tune_allocator() {
-    // mimalloc v3's option numbers (include/mimalloc.h, `mi_option_e`); each is set only if it
-    // still has v3's default, so a different mimalloc, or the user's environment, is left alone.
-    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-    const PURGE_DELAY_DEFAULT_MS: std::ffi::c_long = 1000;
-    const PURGE_DELAY_MS: std::ffi::c_long = 10;
-    // SAFETY: reading and setting an option is thread-safe in mimalloc and takes plain values.
-    unsafe {
-        if libmimalloc_sys::mi_option_get(PURGE_DELAY) == PURGE_DELAY_DEFAULT_MS {
-            libmimalloc_sys::mi_option_set(PURGE_DELAY, PURGE_DELAY_MS);
-        }
-    }
-    // For the whole process, retroactively, whatever the system's THP mode: what mimalloc's
-    // `allow_thp=0` does, but that only acts at its own initialisation, before main.
-    #[cfg(target_os = "linux")]
-    // SAFETY: PR_SET_THP_DISABLE takes integers and only sets a flag of this process.
-    unsafe {
-        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
-    }
-}
-
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -486,6 +459,33 @@ fn parse_fail_on(value: &str) -> Result<FailOn, String> {
         return Ok(FailOn(None));
     }
     value.parse().map(|s| FailOn(Some(s)))
+}
+
+/// Keeps the peak memory of a large scan near what it uses. mimalloc's defaults hold freed
+/// memory for a second before returning it (`purge_delay` 1000 ms), and back its heap with
+/// transparent huge pages, each resident whole once touched. Over an Organization scan, whose
+/// requests allocate and free continuously, that was a third of the peak RSS (148 MB -> 90-95
+/// MB at 101 accounts x 17 regions, `scripts/bench-org.sh`), for no measurable CPU.
+/// `MIMALLOC_PURGE_DELAY` still wins when set.
+fn tune_allocator() {
+    // mimalloc v3's option numbers (include/mimalloc.h, `mi_option_e`); each is set only if it
+    // still has v3's default, so a different mimalloc, or the user's environment, is left alone.
+    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    const PURGE_DELAY_DEFAULT_MS: std::ffi::c_long = 1000;
+    const PURGE_DELAY_MS: std::ffi::c_long = 10;
+    // SAFETY: reading and setting an option is thread-safe in mimalloc and takes plain values.
+    unsafe {
+        if libmimalloc_sys::mi_option_get(PURGE_DELAY) == PURGE_DELAY_DEFAULT_MS {
+            libmimalloc_sys::mi_option_set(PURGE_DELAY, PURGE_DELAY_MS);
+        }
+    }
+    // For the whole process, retroactively, whatever the system's THP mode: what mimalloc's
+    // `allow_thp=0` does, but that only acts at its own initialisation, before main.
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes integers and only sets a flag of this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
 }
 
 fn main() -> ExitCode {
