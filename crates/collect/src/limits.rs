@@ -178,22 +178,16 @@ impl Intercept for CountRequests {
     }
 }
 
-/// Account/regions read at once for `in_flight` calls in flight (see [`Limits::new`]).
-fn scopes_for(in_flight: usize) -> usize {
-    (in_flight / 4).max(4)
-}
-
 /// The limits shared by one whole collection.
 #[derive(Debug)]
 pub struct Limits {
     deadline: Option<Instant>,
     per_service: usize,
     in_flight: Semaphore,
-    /// Account/regions read at once (see [`Limits::new`]).
-    scopes: usize,
     /// The caller's STS calls (see [`STS_IN_FLIGHT`]), one gate for the whole run.
     sts: Arc<Semaphore>,
-    /// The whole run's bound on calls in flight, kept for [`Limits::share`].
+    /// The bound of `in_flight`, from which [`Limits::share`] and
+    /// [`Limits::scopes_at_once`] are derived.
     in_flight_total: usize,
 }
 
@@ -220,7 +214,6 @@ impl Limits {
                 max_concurrency
             },
             in_flight: Semaphore::new(in_flight),
-            scopes: scopes_for(in_flight),
             sts: Arc::new(Semaphore::new(STS_IN_FLIGHT)),
             in_flight_total: in_flight,
         }
@@ -236,15 +229,15 @@ impl Limits {
             deadline: self.deadline,
             per_service: self.per_service,
             in_flight: Semaphore::new(in_flight),
-            scopes: scopes_for(in_flight),
             sts: Arc::clone(&self.sts),
             in_flight_total: in_flight,
         }
     }
 
-    /// How many account/regions may be read at once.
+    /// How many account/regions may be read at once: a quarter of the calls in flight (see
+    /// [`Limits::new`]).
     pub fn scopes_at_once(&self) -> usize {
-        self.scopes
+        (self.in_flight_total / 4).max(4)
     }
 
     /// A fresh bound for one service in one account and region.
