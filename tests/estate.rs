@@ -366,6 +366,99 @@ fn each_dataset_is_one_call_per_region_when_it_fits_in_a_page() {
     }
 }
 
+/// A region where DescribeVpcs finds no VPC (its default VPC deleted, as AWS Control Tower
+/// leaves new accounts): the datasets that live in a VPC are not read there, and coverage says
+/// why, so the scan is still complete; what lives outside VPCs (a Lambda function with a
+/// literal secret: LAM003) is still read and judged. Its twin, REGION with its default VPC,
+/// is read whole.
+#[test]
+fn a_region_without_a_vpc_skips_only_what_lives_in_one() {
+    use vpcaudit_core::snapshot::{Dataset, NO_VPC};
+
+    let moto = MotoServer::start();
+    let bare = moto.seed_region(OTHER_REGION, &["no_vpc", "lam003"]);
+    let work = tempfile::tempdir().expect("temp dir");
+    let run = scan(
+        work.path(),
+        &moto,
+        &[
+            "--region",
+            REGION,
+            "--region",
+            OTHER_REGION,
+            "--fail-on",
+            "none",
+        ],
+    );
+    run.assert_code(0);
+    let report = run.json();
+    assert_complete(&run, &report);
+
+    // Calls per listing: both regions for what lives outside VPCs, only REGION for the rest.
+    // (The per-parent calls have no parent in either region: nothing to compare.)
+    for &dataset in Dataset::ALL {
+        let (service, operation) = dataset.api_calls()[0];
+        if matches!(
+            dataset,
+            Dataset::Listeners | Dataset::TargetHealth | Dataset::TargetGroupAttributes
+        ) {
+            continue;
+        }
+        let expected = if dataset.lives_in_a_vpc() { 1 } else { 2 };
+        assert_eq!(
+            api_calls(&report, service, operation),
+            expected,
+            "{service}:{operation} ({dataset})"
+        );
+    }
+
+    // Coverage: every dataset is collected in both regions; in OTHER_REGION those that live in
+    // a VPC are empty and say why, and nothing in REGION does.
+    let collected = report["coverage"]["collected"]
+        .as_array()
+        .expect("collected");
+    for &dataset in Dataset::ALL {
+        let (service, operation) = dataset.api_call();
+        for region in [REGION, OTHER_REGION] {
+            let entry = collected
+                .iter()
+                .find(|c| {
+                    c["service"] == service && c["operation"] == operation && c["region"] == region
+                })
+                .unwrap_or_else(|| {
+                    panic!("{dataset} in {region} not collected: {}", run.describe())
+                });
+            let implied = entry.get("implied_by").and_then(Value::as_str);
+            if region == OTHER_REGION && dataset.lives_in_a_vpc() {
+                assert_eq!(implied, Some(NO_VPC), "{dataset}: {entry}");
+                assert_eq!(entry["count"], 0, "{dataset}: {entry}");
+            } else {
+                assert_eq!(implied, None, "{dataset} in {region}: {entry}");
+            }
+        }
+    }
+
+    // The function outside any VPC is judged in the region without one, and it is all there is
+    // to find there.
+    let there: BTreeSet<(String, String)> = findings(&report)
+        .iter()
+        .filter(|f| f["resource"]["region"] == OTHER_REGION)
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap_or("").to_owned(),
+                f["resource"]["id"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = bare
+        .expected
+        .iter()
+        .map(|(rule, id)| (rule.clone(), id.clone()))
+        .collect();
+    assert!(!expected.is_empty(), "lam003 expects findings");
+    assert_eq!(there, expected, "{}", run.describe());
+}
+
 /// A time limit already spent: nothing is waited for, every dataset of every region is
 /// recorded as DeadlineExceeded, every rule is not evaluated, and the scan exits 3.
 #[test]

@@ -439,6 +439,27 @@ def baseline(w):
         w.record(f"default.subnet-{s['AvailabilityZone'][-1]}", s["SubnetId"])
 
 
+def no_vpc(w):
+    """Not a rule scenario, built only when named and instead of the baseline: deletes the
+    region's default VPC (its subnets first; moto gives it no internet gateway), leaving a
+    region with no VPC at all, as AWS Control Tower leaves the accounts it creates."""
+    vpcs = w.ec2.describe_vpcs()["Vpcs"]
+    for vpc in vpcs:
+        vpc_id = vpc["VpcId"]
+        subnets = w.ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
+        for subnet in subnets:
+            w.ec2.delete_subnet(SubnetId=subnet["SubnetId"])
+        gateways = w.ec2.describe_internet_gateways(
+            Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}]
+        )["InternetGateways"]
+        for gateway in gateways:
+            w.ec2.detach_internet_gateway(InternetGatewayId=gateway["InternetGatewayId"], VpcId=vpc_id)
+            w.ec2.delete_internet_gateway(InternetGatewayId=gateway["InternetGatewayId"])
+        w.ec2.delete_vpc(VpcId=vpc_id)
+    left = w.ec2.describe_vpcs()["Vpcs"]
+    assert not left, f"VPCs left: {left}"
+
+
 # ---- the reference architecture --------------------------------------------------------
 def good(w):
     """Three tiers over two AZs, production, no finding at all."""
@@ -1142,6 +1163,7 @@ SCENARIOS = {
     "obs003": obs003,
     "network": network,
     "reach": reach,
+    "no_vpc": no_vpc,
 }
 
 
@@ -1158,12 +1180,17 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
 
-    # "secrets" and "reach" are only built when named: their findings are not part of "all"'s
-    # exact list.
-    every = [name for name in SCENARIOS if name not in ("secrets", "reach")]
+    # "secrets", "reach" and "no_vpc" are only built when named: their findings are not part
+    # of "all"'s exact list. "no_vpc" removes the default VPC the baseline describes, so it
+    # comes first, instead of the baseline.
+    every = [name for name in SCENARIOS if name not in ("secrets", "reach", "no_vpc")]
     names = every if "all" in args.scenarios else list(dict.fromkeys(args.scenarios))
     w = World(args.endpoint, args.region)
-    baseline(w)
+    if "no_vpc" in names:
+        names.remove("no_vpc")
+        no_vpc(w)
+    else:
+        baseline(w)
     for name in names:
         SCENARIOS[name](w)
     out = {

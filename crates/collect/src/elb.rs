@@ -1,6 +1,8 @@
 //! Classic Load Balancers (elb): one paginated DescribeLoadBalancers, whose answer carries the
 //! listeners, security groups, subnets and registered instances.
 
+use std::ops::Deref;
+
 use aws_sdk_elasticloadbalancing::Client;
 use aws_sdk_elasticloadbalancing::types as sdk;
 
@@ -15,7 +17,10 @@ pub(super) struct ClassicBalancers {
     load_balancers: Result<Vec<ClassicLoadBalancer>, ApiError>,
 }
 
-pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> ClassicBalancers {
+pub(super) async fn read(
+    client: &impl Deref<Target = Client>,
+    reader: &Reader<'_>,
+) -> ClassicBalancers {
     let load_balancers = reader
         .read(Dataset::ClassicLoadBalancers, || async {
             read_all!(

@@ -5,6 +5,8 @@
 //! target group attributes have no account-wide call, so they cost one call per load balancer,
 //! per target group and per NLB target group respectively, within the service's bound.
 
+use std::ops::Deref;
+
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types as sdk;
 
@@ -32,7 +34,7 @@ pub(super) struct Balancers {
     client_ip: Read<(String, Option<bool>)>,
 }
 
-pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Balancers {
+pub(super) async fn read(client: &impl Deref<Target = Client>, reader: &Reader<'_>) -> Balancers {
     let balancers = async {
         let load_balancers: Read<LoadBalancer> = reader
             .read(Dataset::LoadBalancers, || async {

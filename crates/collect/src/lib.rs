@@ -56,8 +56,9 @@ mod per_resource;
 mod plan;
 mod rds;
 mod shards;
+mod vpc_gate;
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig, timeout::TimeoutConfig};
@@ -74,11 +75,12 @@ pub use limits::{
     default_max_in_flight,
 };
 use plan::{Plan, Regions};
+use vpc_gate::VpcAnswer;
 use vpcaudit_core::error_text::cause_chain;
 use vpcaudit_core::model::RegionInventory;
 use vpcaudit_core::snapshot::{
-    CollectedDataset, CollectionError, CollectionStats, Coverage, Dataset, SNAPSHOT_FORMAT_VERSION,
-    Snapshot, ToolInfo,
+    CollectedDataset, CollectionError, CollectionStats, Coverage, Dataset, NO_VPC,
+    SNAPSHOT_FORMAT_VERSION, Snapshot, ToolInfo,
 };
 
 /// Where and how to read: the usual AWS settings, each also taken from the environment
@@ -817,11 +819,15 @@ impl Run {
                 .interceptor(self.calls.interceptor("ec2"))
                 .build(),
         );
-        let rds_client = aws_sdk_rds::Client::from_conf(
-            aws_sdk_rds::config::Builder::from(&region_config)
-                .interceptor(self.calls.interceptor("rds"))
-                .build(),
-        );
+        // Built when first used: where DescribeVpcs finds no VPC, the services that live only
+        // in VPCs are never called (vpc_gate.rs), and a client costs as much as a few calls.
+        let rds_client = LazyLock::new(|| {
+            aws_sdk_rds::Client::from_conf(
+                aws_sdk_rds::config::Builder::from(&region_config)
+                    .interceptor(self.calls.interceptor("rds"))
+                    .build(),
+            )
+        });
         let lambda_client = aws_sdk_lambda::Client::from_conf(
             aws_sdk_lambda::config::Builder::from(&region_config)
                 .interceptor(self.calls.interceptor("lambda"))
@@ -837,25 +843,31 @@ impl Run {
                 .interceptor(self.calls.interceptor("apigatewayv2"))
                 .build(),
         );
-        let elbv2_client = aws_sdk_elasticloadbalancingv2::Client::from_conf(
-            aws_sdk_elasticloadbalancingv2::config::Builder::from(&region_config)
-                .interceptor(self.calls.interceptor("elbv2"))
-                .build(),
-        );
-        let elb_client = aws_sdk_elasticloadbalancing::Client::from_conf(
-            aws_sdk_elasticloadbalancing::config::Builder::from(&region_config)
-                .interceptor(self.calls.interceptor("elb"))
-                .build(),
-        );
+        let elbv2_client = LazyLock::new(|| {
+            aws_sdk_elasticloadbalancingv2::Client::from_conf(
+                aws_sdk_elasticloadbalancingv2::config::Builder::from(&region_config)
+                    .interceptor(self.calls.interceptor("elbv2"))
+                    .build(),
+            )
+        });
+        let elb_client = LazyLock::new(|| {
+            aws_sdk_elasticloadbalancing::Client::from_conf(
+                aws_sdk_elasticloadbalancing::config::Builder::from(&region_config)
+                    .interceptor(self.calls.interceptor("elb"))
+                    .build(),
+            )
+        });
         let ecs_client = aws_sdk_ecs::Client::from_conf(
             aws_sdk_ecs::config::Builder::from(&region_config)
                 .interceptor(self.calls.interceptor("ecs"))
                 .build(),
         );
+        let vpcs = VpcAnswer::new();
         let reader = || Reader {
             limits: &self.limits,
             gate: self.limits.service_gate(),
             scope: &scope,
+            vpcs: &vpcs,
         };
         let (ec2_reader, rds_reader, lambda_reader) = (reader(), reader(), reader());
         let (rest_reader, http_reader) = (reader(), reader());
@@ -878,6 +890,7 @@ impl Run {
         );
 
         let mut recorder = Recorder::new(account, region, &*self.observer);
+        recorder.no_vpc = vpcs.found_none();
         let mut inventory = RegionInventory {
             account: account.to_owned(),
             region: region.to_owned(),
@@ -904,10 +917,14 @@ pub(crate) struct Reader<'a> {
     limits: &'a Limits,
     gate: tokio::sync::Semaphore,
     scope: &'a Scope<'a>,
+    /// The account/region's DescribeVpcs: datasets that live in a VPC wait for it, and are
+    /// not read when it found none (see `vpc_gate.rs`).
+    vpcs: &'a VpcAnswer,
 }
 
 impl Reader<'_> {
-    /// Runs one dataset's (paginated) read.
+    /// Runs one dataset's (paginated) read, unless the account/region's VPCs settle it
+    /// ([`Reader::settled`]).
     /// `read` makes the read's future once the bounds admit it: a dataset waiting for its turn
     /// holds no memory for the SDK's (large) request futures.
     pub(crate) async fn read<T, F, Fut>(
@@ -919,10 +936,26 @@ impl Reader<'_> {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<Vec<T>, ApiError>>,
     {
+        if self.settled(dataset).await {
+            return Ok(Vec::new());
+        }
         let result = self.limits.run(&self.gate, read).await;
+        if dataset == Dataset::Vpcs {
+            self.vpcs.tell(&result);
+        }
         self.scope
             .dataset_done(dataset, result.as_ref().map(Vec::len).map_err(|_| ()));
         result
+    }
+
+    /// Whether `dataset` lives in a VPC and DescribeVpcs found none here: then it is reported
+    /// done, empty, without a call. Waits for DescribeVpcs first if `dataset` lives in a VPC.
+    pub(crate) async fn settled(&self, dataset: Dataset) -> bool {
+        let settled = self.vpcs.settles(dataset).await;
+        if settled {
+            self.scope.dataset_done(dataset, Ok(0));
+        }
+        settled
     }
 }
 
@@ -934,6 +967,8 @@ pub(crate) struct Recorder<'a> {
     coverage: Coverage,
     /// Datasets the deadline cut short.
     past_deadline: usize,
+    /// DescribeVpcs found no VPC: the datasets that live in one were not read.
+    no_vpc: bool,
 }
 
 impl<'a> Recorder<'a> {
@@ -944,6 +979,7 @@ impl<'a> Recorder<'a> {
             observer,
             coverage: Coverage::default(),
             past_deadline: 0,
+            no_vpc: false,
         }
     }
 
@@ -972,6 +1008,8 @@ impl<'a> Recorder<'a> {
                     account: self.account.to_owned(),
                     region: self.region.to_owned(),
                     count: items.len(),
+                    implied_by: (self.no_vpc && dataset.lives_in_a_vpc())
+                        .then(|| NO_VPC.to_owned()),
                 });
                 items
             }

@@ -1,5 +1,7 @@
 //! RDS: DB instances, DB clusters and DB subnet groups.
 
+use std::ops::Deref;
+
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types as sdk;
 
@@ -20,7 +22,7 @@ pub(super) struct Databases {
 /// Largest page RDS accepts.
 const PAGE: i32 = 100;
 
-pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Databases {
+pub(super) async fn read(client: &impl Deref<Target = Client>, reader: &Reader<'_>) -> Databases {
     let (instances, clusters, subnet_groups) = futures::join!(
         reader.read(Dataset::DbInstances, || async {
             read_all!(

@@ -170,7 +170,15 @@ pub struct CollectedDataset {
     pub region: String,
     /// How many resources the call returned.
     pub count: usize,
+    /// Set when the dataset was not read because another answer settles it, saying which:
+    /// [`NO_VPC`] for the datasets that live in a VPC ([`Dataset::lives_in_a_vpc`]) in an
+    /// account/region where `ec2:DescribeVpcs` found none. `count` is then 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub implied_by: Option<String>,
 }
+
+/// [`CollectedDataset::implied_by`] of a dataset not read because its account/region has no VPC.
+pub const NO_VPC: &str = "ec2:DescribeVpcs found no VPC";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -295,6 +303,62 @@ impl Dataset {
                 self.api_call(),
             ],
             _ => vec![self.api_call()],
+        }
+    }
+
+    /// Whether everything this dataset lists lives in a VPC, so that an account/region where
+    /// `ec2:DescribeVpcs` answers with no VPC has none of it that any rule could use. The
+    /// collectors then skip its calls and record it empty ([`NO_VPC`]): in an Organization,
+    /// most account/regions are like that (AWS Control Tower's account factory deletes the
+    /// default VPCs, and the CIS benchmarks ask for it), and these datasets are 18 of the 23
+    /// calls of an empty one.
+    ///
+    /// Why each is bound to a VPC (EC2-Classic, the one network outside VPCs, was retired in
+    /// August 2023):
+    /// - subnets, route tables, network ACLs, security groups, NAT gateways, egress-only
+    ///   internet gateways, VPC endpoints and network interfaces are created in a VPC or one of
+    ///   its subnets; instances, DB instances and clusters (RDS, Aurora, Neptune, DocumentDB),
+    ///   DB subnet groups, and load balancers (Application, Network, Gateway, Classic) too, and
+    ///   with them their listeners, target groups, targets and target group attributes (a
+    ///   target group no load balancer uses, a Lambda one included, carries no traffic);
+    /// - an internet gateway can exist detached and an Elastic IP unassociated, but neither
+    ///   carries traffic without a VPC (an Elastic IP associates only with an instance or a
+    ///   network interface), and no rule reads one alone;
+    /// - flow logs outside a VPC can only be a transit gateway's, which no rule reads;
+    /// - a VPC-sharing participant sees the shared VPC in its own DescribeVpcs (with the
+    ///   owner's account as `owner_id`), so its workloads in shared subnets are never skipped.
+    ///
+    /// Not bound: the VPCs themselves, Lambda functions and API Gateway stages (they run
+    /// outside any VPC unless attached to one), and ECS services (ECS Anywhere runs them on
+    /// machines outside AWS).
+    pub fn lives_in_a_vpc(self) -> bool {
+        match self {
+            Dataset::Subnets
+            | Dataset::RouteTables
+            | Dataset::InternetGateways
+            | Dataset::NatGateways
+            | Dataset::NetworkAcls
+            | Dataset::SecurityGroups
+            | Dataset::NetworkInterfaces
+            | Dataset::Instances
+            | Dataset::FlowLogs
+            | Dataset::DbInstances
+            | Dataset::DbClusters
+            | Dataset::DbSubnetGroups
+            | Dataset::ElasticIps
+            | Dataset::VpcEndpoints
+            | Dataset::EgressOnlyInternetGateways
+            | Dataset::LoadBalancers
+            | Dataset::Listeners
+            | Dataset::TargetGroups
+            | Dataset::TargetHealth
+            | Dataset::TargetGroupAttributes
+            | Dataset::ClassicLoadBalancers => true,
+            Dataset::Vpcs
+            | Dataset::LambdaFunctions
+            | Dataset::RestApiStages
+            | Dataset::HttpApiStages
+            | Dataset::EcsServices => false,
         }
     }
 
@@ -971,6 +1035,7 @@ mod tests {
             account: account.to_owned(),
             region: region.to_owned(),
             count: 0,
+            implied_by: None,
         }
     }
 

@@ -97,6 +97,7 @@ pub fn convert(templates: &[Template], parameters: &BTreeMap<String, String>) ->
                 account: inventory.account.clone(),
                 region: inventory.region.clone(),
                 count: count(&inventory, dataset),
+                implied_by: None,
             });
         }
         coverage.unknown.extend(unknown);
