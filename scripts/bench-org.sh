@@ -30,16 +30,20 @@
 # -- the constants are read from the Rust source under src/ and crates/ (the binary measured
 # should match the source) -- and from the endpoint's
 # counts: P = organizations:ListAccounts pages, A = sts:AssumeRole calls, C = all requests,
-# n = account/region scopes read, and per scope K = max over services of
-# ceil(datasets / mc) x pages (the most any one service needed in any one scope; an empty
-# estate needs one page per dataset, so today K = ceil(10 EC2 datasets / 4) = 3):
+# n = account/region scopes read, and per scope k = max over its services of
+# ceil(datasets / mc) x pages (the round trips its slowest service needs), K the largest k.
+# An empty account/region needs one page per dataset, and vpcaudit asks it only DescribeVpcs
+# and the calls of what lives outside VPCs, one per service: k = 1. One with a VPC (VPC_REGIONS)
+# reads 13 EC2 datasets: k = ceil(13 / 4) = 4 (DescribeVpcs, then the other 12 four at a time,
+# 1 + 3, is no less):
 #
 #   chain  = L x (1 + P + 1 + 1 + K)       GetCallerIdentity -> ListAccounts pages ->
 #                                          AssumeRole -> DescribeRegions -> the list calls
 #   assume = L x (1 + P + ceil(A/T) + 1 + K)    AssumeRole goes through one gate of T
 #   global = L x (1 + P + ceil((C - 1 - P) / G)) every call after ListAccounts holds one of G
 #                                          permits for at least L
-#   scopes = L x (1 + P + 1 + 1 + K x ceil(n / S))   each scope holds one of S turns >= K x L
+#   scopes = L x (1 + P + 1 + 1 + ceil(sum of k over the scopes / S))   each scope holds one
+#                                          of S turns for at least k x L
 #
 #   floor = the largest of the four (its name is printed as `bound`). `chain` alone is the
 # formula of issue 17; at Organization scale the global bound is the one that binds, and
@@ -51,6 +55,8 @@
 #   REGIONS        enabled regions per account (default 17)
 #   LATENCY_MS     answer latency (default 50); JITTER_MS adds uniform 0..JITTER_MS (default 0)
 #   THROTTLE       RATE,BURST token bucket per account, region and operation (default none)
+#   VPC_REGIONS    each account has one empty default VPC in its first VPC_REGIONS regions
+#                  (default 0: no VPC anywhere, as AWS Control Tower leaves its accounts)
 #   MAX_CONCURRENCY  passed as --max-concurrency when set (the floor uses it, else 4)
 #   MAX_IN_FLIGHT  passed as --max-in-flight when set (the floor uses it, else vpcaudit's default)
 #   RUN_TIMEOUT    seconds before a vpcaudit run is killed (default 1800)
@@ -71,6 +77,7 @@ REGIONS="${REGIONS:-17}"
 LATENCY_MS="${LATENCY_MS:-50}"
 JITTER_MS="${JITTER_MS:-0}"
 THROTTLE="${THROTTLE:-}"
+VPC_REGIONS="${VPC_REGIONS:-0}"
 MAX_CONCURRENCY="${MAX_CONCURRENCY:-}"
 RUN_TIMEOUT="${RUN_TIMEOUT:-1800}"
 PYTHON="${PYTHON:-python3}"
@@ -81,6 +88,7 @@ for n in $ACCOUNTS_LIST; do [[ "$n" =~ ^[0-9]+$ ]] || die "ACCOUNTS_LIST: '$n' i
 [[ "$REGIONS" =~ ^[0-9]+$ ]] && [ "$REGIONS" -ge 1 ] || die "REGIONS: '$REGIONS' is not a positive number"
 [[ "$LATENCY_MS" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "LATENCY_MS: '$LATENCY_MS' is not a number"
 [[ "$JITTER_MS" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "JITTER_MS: '$JITTER_MS' is not a number"
+[[ "$VPC_REGIONS" =~ ^[0-9]+$ ]] || die "VPC_REGIONS: '$VPC_REGIONS' is not a number"
 [[ "$RUN_TIMEOUT" =~ ^[0-9]+$ ]] || die "RUN_TIMEOUT: '$RUN_TIMEOUT' is not a number of seconds"
 [ -z "$MAX_CONCURRENCY" ] || [[ "$MAX_CONCURRENCY" =~ ^[0-9]+$ ]] || die "MAX_CONCURRENCY: not a number"
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (apt-get install time)"
@@ -152,7 +160,7 @@ trap 'exit 130' INT TERM
 
 echo "bench-org: vpcaudit ($profile), latency ${LATENCY_MS} ms + 0..${JITTER_MS} ms," \
     "max-concurrency ${MAX_CONCURRENCY:-$DEFAULT_MC}, G=$GLOBAL_IN_FLIGHT S=$SCOPES_IN_FLIGHT T=$STS_IN_FLIGHT," \
-    "throttle ${THROTTLE:-none}; files in $work" >&2
+    "throttle ${THROTTLE:-none}, VPCs in $VPC_REGIONS regions; files in $work" >&2
 printf '%5s %4s %8s %7s %7s %7s %6s %8s %10s %8s %-7s %10s %8s  %s\n' \
     accts regs wall_s cpu_s rss_MB reqs conns inflight cpu_ms/req floor_s bound wall/floor \
     ep_cpu_s status
@@ -166,6 +174,7 @@ for n in $ACCOUNTS_LIST; do
         --latency-ms "$LATENCY_MS" --jitter-ms "$JITTER_MS" --stats "$run/endpoint-stats.json"
         --lifetime "$((RUN_TIMEOUT + 120))")
     [ -z "$THROTTLE" ] || fake_args+=(--throttle "$THROTTLE")
+    fake_args+=(--vpc-regions "$VPC_REGIONS")
     "$PYTHON" scripts/fake_aws.py "${fake_args[@]}" >"$run/endpoint.log" 2>&1 &
     fake_pid=$!
     for _ in $(seq 100); do
@@ -269,12 +278,14 @@ P = ops.get("organizations:ListAccounts", 0)
 A = ops.get("sts:AssumeRole", 0)
 per = stats.get("per_scope_service", {})
 K = max((math.ceil(v["max_datasets"] / mc) * v["max_pages"] for v in per.values()), default=0)
-scopes = max((v["scopes"] for v in per.values()), default=0)
+scopes = sum(shape["scopes"] for shape in stats.get("scope_shapes", []))
+rounds = sum(shape["scopes"] * max((math.ceil(d / mc) * p for d, p in shape["services"]), default=0)
+             for shape in stats.get("scope_shapes", []))
 bounds = {
     "chain": L * (1 + P + 1 + 1 + K),
     "assume": L * (1 + P + math.ceil(A / t) + 1 + K),
     "global": L * (1 + P + math.ceil(max(0, requests - 1 - P) / g)),
-    "scopes": L * (1 + P + 1 + 1 + K * math.ceil(scopes / s)),
+    "scopes": L * (1 + P + 1 + 1 + math.ceil(rounds / s)),
 }
 bound, floor = max(bounds.items(), key=lambda kv: kv[1])
 

@@ -2,7 +2,7 @@
 """A loopback fake of every AWS call vpcaudit makes, for N accounts x R regions, all empty.
 
     python3 scripts/fake_aws.py --port 0 --port-file PORTFILE --accounts 100 --regions 17 \
-        --latency-ms 50 [--jitter-ms 10] [--throttle 20,40] [--stats stats.json]
+        --latency-ms 50 [--jitter-ms 10] [--throttle 20,40] [--vpc-regions 2] [--stats stats.json]
 
 Python standard library only: one asyncio event loop with a small HTTP/1.1 protocol (keep-alive,
 Content-Length or chunked bodies, no pipelining needed), so hundreds of concurrent connections
@@ -11,7 +11,8 @@ timer on the loop, not a thread or a coroutine per request.
 
 The estate: a management account (the caller, 100000000000) and --accounts member accounts
 (200000000001, 200000000002, ...), all ACTIVE; each has the same --regions enabled regions
-(the 17 default regions first) and nothing in them.
+(the 17 default regions first) and nothing in them, except with --vpc-regions V: one default
+VPC (nothing in it) in each account's first V regions, which vpcaudit then reads whole.
 
 How a request is identified, as AWS does: the service and region from the SigV4 credential
 scope of the Authorization header (`Credential=AKID/DATE/REGION/SERVICE/aws4_request`), the
@@ -59,6 +60,7 @@ import signal
 import sys
 import time
 import urllib.parse
+import zlib
 
 MANAGEMENT = "100000000000"
 MEMBER_BASE = 200000000000
@@ -148,7 +150,7 @@ class Answer(Exception):
 
 
 class Estate:
-    def __init__(self, accounts, regions):
+    def __init__(self, accounts, regions, vpc_regions=0):
         self.members = [f"{MEMBER_BASE + i:012d}" for i in range(1, accounts + 1)]
         self.accounts = [MANAGEMENT] + self.members
         self.known = set(self.accounts)
@@ -156,6 +158,8 @@ class Estate:
         names += [f"xx-bench-{i}" for i in range(1, max(0, regions - len(names)) + 1)]
         self.regions = [(n, "opt-in-not-required" if n in DEFAULT_REGIONS else "opted-in")
                         for n in names[:regions]]
+        # Regions where every account has one VPC (a default VPC, nothing in it).
+        self.vpc_regions = {name for name, _ in self.regions[:vpc_regions]}
 
 
 class Stats:
@@ -179,6 +183,12 @@ class Stats:
     def as_dict(self):
         usage = resource.getrusage(resource.RUSAGE_SELF)
         per_service = {}
+        # Each scope's shape: (datasets, pages) of each service it read, for the floor's sum
+        # over scopes; scopes of one shape are counted together.
+        shapes = collections.defaultdict(list)
+        for (account, region, service), ops in self.scopes.items():
+            shapes[(account, region)].append((len(ops), max(ops.values())))
+        scope_shapes = collections.Counter(tuple(sorted(s)) for s in shapes.values())
         for (_account, _region, service), ops in self.scopes.items():
             entry = per_service.setdefault(
                 service, {"scopes": 0, "max_datasets": 0, "max_pages": 0, "max_calls": 0})
@@ -206,6 +216,8 @@ class Stats:
             "uptime_seconds": round(time.monotonic() - self.started, 3),
             "active_seconds": active,
             "per_scope_service": dict(sorted(per_service.items())),
+            "scope_shapes": [{"services": [list(p) for p in shape], "scopes": n}
+                             for shape, n in sorted(scope_shapes.items())],
         }
 
 
@@ -243,7 +255,7 @@ class Request:
 class FakeAws:
     def __init__(self, args):
         self.args = args
-        self.estate = Estate(args.accounts, args.regions)
+        self.estate = Estate(args.accounts, args.regions, args.vpc_regions)
         self.stats = Stats()
         self.buckets = Buckets(args.throttle) if args.throttle else None
         self.latency = args.latency_ms / 1000.0
@@ -384,6 +396,8 @@ class FakeAws:
                 f"<optInStatus>{opt_in}</optInStatus></item>"
                 for name, opt_in in self.estate.regions)
             inner = f"{rid}<regionInfo>{items}</regionInfo>"
+        elif action == "DescribeVpcs" and req.region in self.estate.vpc_regions:
+            inner = f"{rid}<vpcSet>{default_vpc(req.account, req.region)}</vpcSet>"
         else:
             inner = f"{rid}<{EC2_SETS[action]}/>"
         body = xml(f'<{action}Response xmlns="{EC2_NS}">{inner}</{action}Response>')
@@ -681,20 +695,34 @@ async def serve(args):
     report(fake, args.stats)
 
 
+def default_vpc(account, region):
+    """One default VPC, as DescribeVpcs lists it (an <item> of vpcSet)."""
+    vpc_id = f"vpc-{int(account) % 16 ** 12:012x}{zlib.crc32(region.encode()) % 16 ** 5:05x}"
+    return (
+        f"<item><vpcId>{vpc_id}</vpcId><ownerId>{account}</ownerId><state>available</state>"
+        "<cidrBlock>172.31.0.0/16</cidrBlock><cidrBlockAssociationSet><item>"
+        f"<associationId>{vpc_id}-cidr</associationId><cidrBlock>172.31.0.0/16</cidrBlock>"
+        "<cidrBlockState><state>associated</state></cidrBlockState></item>"
+        "</cidrBlockAssociationSet><dhcpOptionsId>dopt-0default</dhcpOptionsId>"
+        "<instanceTenancy>default</instanceTenancy><isDefault>true</isDefault></item>")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=0, help="0: any free port")
     parser.add_argument("--port-file", help="write the port here once listening")
     parser.add_argument("--accounts", type=int, default=10, help="member accounts")
     parser.add_argument("--regions", type=int, default=17, help="enabled regions per account")
+    parser.add_argument("--vpc-regions", type=int, default=0,
+                        help="in the first N regions, each account has one (default) VPC")
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--jitter-ms", type=float, default=0.0)
     parser.add_argument("--throttle", help="RATE,BURST token bucket per account/region/operation")
     parser.add_argument("--stats", help="write the statistics here at exit (SIGTERM/SIGINT)")
     parser.add_argument("--lifetime", type=float, default=7200.0)
     args = parser.parse_args()
-    if args.accounts < 0 or args.regions < 1:
-        parser.error("--accounts >= 0 and --regions >= 1")
+    if args.accounts < 0 or args.regions < 1 or args.vpc_regions < 0:
+        parser.error("--accounts >= 0, --regions >= 1 and --vpc-regions >= 0")
     asyncio.run(serve(args))
 
 
