@@ -81,6 +81,19 @@ fn scan(work: &std::path::Path, moto: &MotoServer, args: &[&str]) -> Run {
     Run::vpcaudit(work, &all)
 }
 
+/// `scan` of the caller's account in REGION and OTHER_REGION, exiting 0 whatever it finds.
+fn scan_both_regions(work: &std::path::Path, moto: &MotoServer) -> Run {
+    let args = [
+        "--region",
+        REGION,
+        "--region",
+        OTHER_REGION,
+        "--fail-on",
+        "none",
+    ];
+    scan(work, moto, &args)
+}
+
 /// (account, region, resource id) of every finding of `rule`.
 fn placed(report: &Value, rule: &str) -> BTreeSet<(String, String, String)> {
     findings(report)
@@ -283,18 +296,7 @@ fn each_dataset_is_one_call_per_region_when_it_fits_in_a_page() {
     let moto = MotoServer::start();
     moto.seed(&["all"]);
     let work = tempfile::tempdir().expect("temp dir");
-    let run = scan(
-        work.path(),
-        &moto,
-        &[
-            "--region",
-            REGION,
-            "--region",
-            OTHER_REGION,
-            "--fail-on",
-            "none",
-        ],
-    );
+    let run = scan_both_regions(work.path(), &moto);
     run.assert_code(0);
     let report = run.json();
     assert_complete(&run, &report);
@@ -378,18 +380,7 @@ fn a_region_without_a_vpc_skips_only_what_lives_in_one() {
     let moto = MotoServer::start();
     let bare = moto.seed_region(OTHER_REGION, &["no_vpc", "lam003"]);
     let work = tempfile::tempdir().expect("temp dir");
-    let run = scan(
-        work.path(),
-        &moto,
-        &[
-            "--region",
-            REGION,
-            "--region",
-            OTHER_REGION,
-            "--fail-on",
-            "none",
-        ],
-    );
+    let run = scan_both_regions(work.path(), &moto);
     run.assert_code(0);
     let report = run.json();
     assert_complete(&run, &report);

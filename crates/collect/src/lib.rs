@@ -889,8 +889,7 @@ impl Run {
             Box::pin(ecs::read(&ecs_client, &ecs_reader)),
         );
 
-        let mut recorder = Recorder::new(account, region, &*self.observer);
-        recorder.no_vpc = vpcs.found_none();
+        let mut recorder = Recorder::new(account, region, &*self.observer, &vpcs);
         let mut inventory = RegionInventory {
             account: account.to_owned(),
             region: region.to_owned(),
@@ -967,19 +966,24 @@ pub(crate) struct Recorder<'a> {
     coverage: Coverage,
     /// Datasets the deadline cut short.
     past_deadline: usize,
-    /// DescribeVpcs found no VPC: the datasets that live in one were not read.
-    no_vpc: bool,
+    /// The account/region's DescribeVpcs, which says which datasets were not read.
+    vpcs: &'a VpcAnswer,
 }
 
 impl<'a> Recorder<'a> {
-    fn new(account: &'a str, region: &'a str, observer: &'a dyn Observer) -> Recorder<'a> {
+    fn new(
+        account: &'a str,
+        region: &'a str,
+        observer: &'a dyn Observer,
+        vpcs: &'a VpcAnswer,
+    ) -> Recorder<'a> {
         Recorder {
             account,
             region,
             observer,
             coverage: Coverage::default(),
             past_deadline: 0,
-            no_vpc: false,
+            vpcs,
         }
     }
 
@@ -1008,8 +1012,7 @@ impl<'a> Recorder<'a> {
                     account: self.account.to_owned(),
                     region: self.region.to_owned(),
                     count: items.len(),
-                    implied_by: (self.no_vpc && dataset.lives_in_a_vpc())
-                        .then(|| NO_VPC.to_owned()),
+                    implied_by: self.vpcs.settled(dataset).then(|| NO_VPC.to_owned()),
                 });
                 items
             }

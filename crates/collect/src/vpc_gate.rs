@@ -32,15 +32,14 @@ impl VpcAnswer {
         }
         let mut answer = self.found_none.subscribe();
         // The sender lives as long as `self`: waiting cannot fail while we borrow it.
-        match answer.wait_for(Option::is_some).await {
-            Ok(found_none) => *found_none == Some(true),
-            Err(_) => false,
-        }
+        let _ = answer.wait_for(Option::is_some).await;
+        self.settled(dataset)
     }
 
-    /// Whether DescribeVpcs answered with no VPC.
-    pub(crate) fn found_none(&self) -> bool {
-        *self.found_none.borrow() == Some(true)
+    /// Whether `dataset` was not read, as [`VpcAnswer::settles`] decided: it lives in a VPC and
+    /// DescribeVpcs has answered with none.
+    pub(crate) fn settled(&self, dataset: Dataset) -> bool {
+        dataset.lives_in_a_vpc() && *self.found_none.borrow() == Some(true)
     }
 }
 
@@ -52,8 +51,8 @@ mod tests {
     async fn only_an_empty_answer_settles_the_datasets_that_live_in_a_vpc() {
         let none = VpcAnswer::new();
         none.tell::<u8, ()>(&Ok(vec![]));
-        assert!(none.found_none());
         assert!(none.settles(Dataset::Subnets).await);
+        assert!(none.settled(Dataset::Subnets));
         assert!(none.settles(Dataset::TargetHealth).await);
         // Read wherever they are: functions and stages outside VPCs, ECS Anywhere services.
         assert!(!none.settles(Dataset::LambdaFunctions).await);
@@ -62,14 +61,14 @@ mod tests {
 
         let some = VpcAnswer::new();
         some.tell::<u8, ()>(&Ok(vec![1]));
-        assert!(!some.found_none());
         assert!(!some.settles(Dataset::Subnets).await);
+        assert!(!some.settled(Dataset::Subnets));
 
         // A failed DescribeVpcs (denied, throttled, timed out) settles nothing.
         let failed = VpcAnswer::new();
         failed.tell::<u8, &str>(&Err("AccessDenied"));
-        assert!(!failed.found_none());
         assert!(!failed.settles(Dataset::Subnets).await);
+        assert!(!failed.settled(Dataset::Subnets));
     }
 
     #[tokio::test]
