@@ -19,7 +19,10 @@
 #   accts      accounts read (N members + the management account); regs = regions per account
 #   wall_s     vpcaudit's wall time; cpu_s its user + system CPU; rss_MB its peak RSS
 #   reqs       requests the endpoint answered; conns TCP connections vpcaudit opened;
-#   inflight   the most requests in flight at once, as the endpoint saw them
+#   inflight   the most requests in flight at once, as vpcaudit counted them (sent, answer not
+#              yet read: the report's summary.peak_in_flight), which conns is compared with;
+#              the endpoint, which sees each request a little later and for a little less long,
+#              counts fewer (`endpoint_peak_in_flight` in results.jsonl)
 #   cpu_ms/req vpcaudit's CPU per request
 #   floor_s    the lower bound below and wall/floor; ep_cpu_s the endpoint's own CPU seconds
 #
@@ -295,7 +298,10 @@ row = {
     "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "rss_mb": round(rss, 1),
     "requests": requests, "client_api_calls": client_calls, "retries": summary.get("retries"),
     "connections": stats.get("connections_accepted"), "peak_connections":
-    stats.get("peak_connections"), "peak_in_flight": stats.get("peak_in_flight"),
+    stats.get("peak_connections"), "peak_in_flight": summary.get("peak_in_flight"),
+    "endpoint_peak_in_flight": stats.get("peak_in_flight"),
+    "connections_within_in_flight": (stats.get("connections_accepted") or 0)
+    <= (summary.get("peak_in_flight") or 0),
     "cpu_ms_per_request": round(1000 * cpu / requests, 3) if requests else None,
     "floor_s": round(floor, 2), "bound": bound,
     "bounds_s": {k: round(v, 2) for k, v in bounds.items()},

@@ -220,6 +220,7 @@ pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
     if let Some(stats) = snapshot.collection.as_ref().filter(|_| live) {
         report.summary.api_calls = stats.api_calls.clone();
         report.summary.retries = stats.retries;
+        report.summary.peak_in_flight = stats.peak_in_flight;
     }
     // Every output is written before any error is returned, so one unwritable file does not
     // cost CI the others.

@@ -355,6 +355,13 @@ fn each_dataset_is_one_call_per_region_when_it_fits_in_a_page() {
         .map(|c| c["count"].as_u64().unwrap_or(0))
         .sum();
     let calls: u64 = actual.values().flat_map(|ops| ops.values()).sum();
+    let peak = report["summary"]["peak_in_flight"]
+        .as_u64()
+        .expect("peak_in_flight");
+    assert!(
+        (1..=calls).contains(&peak),
+        "at most {peak} of {calls} requests in flight at once"
+    );
     assert!(
         resources > 3 * calls,
         "{resources} resources from {calls} calls"

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use futures::{StreamExt, TryStreamExt};
 
 use super::{ApiError, Reader, Recorder};
+use crate::clients::InRegion;
 use vpcaudit_core::model::{ApiStage, RegionInventory, Tags};
 use vpcaudit_core::snapshot::Dataset;
 
@@ -27,8 +28,12 @@ pub(super) async fn read(
     http_reader: &Reader<'_>,
 ) -> Stages {
     let (rest, http) = futures::join!(
-        rest_reader.read(Dataset::RestApiStages, || rest_stages(rest)),
-        http_reader.read(Dataset::HttpApiStages, || http_stages(http)),
+        rest_reader.read(Dataset::RestApiStages, || {
+            rest_stages(rest, rest_reader.region())
+        }),
+        http_reader.read(Dataset::HttpApiStages, || {
+            http_stages(http, http_reader.region())
+        }),
     );
     Stages { rest, http }
 }
@@ -46,8 +51,9 @@ fn tags(map: Option<&HashMap<String, String>>) -> Tags {
         .unwrap_or_default()
 }
 
-async fn rest_stages(client: &aws_sdk_apigateway::Client) -> Read<ApiStage> {
+async fn rest_stages(client: &aws_sdk_apigateway::Client, region: &InRegion) -> Read<ApiStage> {
     let apis: Result<Vec<aws_sdk_apigateway::types::RestApi>, ApiError> = read_all!(
+        region,
         client.get_rest_apis().limit(500),
         items,
         position => set_position,
@@ -60,6 +66,8 @@ async fn rest_stages(client: &aws_sdk_apigateway::Client) -> Read<ApiStage> {
             let out = client
                 .get_stages()
                 .rest_api_id(&id)
+                .customize()
+                .config_override(region)
                 .send()
                 .await
                 .map_err(|e| ApiError::from_sdk(&e))?;
@@ -107,7 +115,7 @@ fn rest_stage(
     }
 }
 
-async fn http_stages(client: &aws_sdk_apigatewayv2::Client) -> Read<ApiStage> {
+async fn http_stages(client: &aws_sdk_apigatewayv2::Client, region: &InRegion) -> Read<ApiStage> {
     let mut apis = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -115,6 +123,8 @@ async fn http_stages(client: &aws_sdk_apigatewayv2::Client) -> Read<ApiStage> {
             .get_apis()
             .max_results("500")
             .set_next_token(token.take())
+            .customize()
+            .config_override(region)
             .send()
             .await
             .map_err(|e| ApiError::from_sdk(&e).during("apigatewayv2:GetApis"))?;
@@ -134,6 +144,8 @@ async fn http_stages(client: &aws_sdk_apigatewayv2::Client) -> Read<ApiStage> {
                     .get_stages()
                     .api_id(&id)
                     .set_next_token(token.take())
+                    .customize()
+                    .config_override(region)
                     .send()
                     .await
                     .map_err(|e| ApiError::from_sdk(&e))?;

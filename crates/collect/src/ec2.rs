@@ -70,6 +70,7 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
     ) = futures::join!(
         reader.read(Dataset::SecurityGroups, || async {
             read_all!(
+                reader.region(),
                 client.describe_security_groups().max_results(PAGE),
                 security_groups,
                 next_token => set_next_token,
@@ -78,6 +79,7 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
         }),
         reader.read(Dataset::NetworkInterfaces, || async {
             read_all!(
+                reader.region(),
                 client.describe_network_interfaces().max_results(PAGE),
                 network_interfaces,
                 next_token => set_next_token,
@@ -86,6 +88,7 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
         }),
         reader.read(Dataset::Instances, || async {
             let reservations: Read<Vec<Instance>> = read_all!(
+                reader.region(),
                 client.describe_instances().max_results(PAGE),
                 reservations,
                 next_token => set_next_token,
@@ -95,6 +98,7 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
         }),
         reader.read(Dataset::RouteTables, || async {
             read_all!(
+                reader.region(),
                 client.describe_route_tables().max_results(ROUTE_TABLE_PAGE),
                 route_tables,
                 next_token => set_next_token,
@@ -103,6 +107,7 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
         }),
         reader.read(Dataset::Subnets, || async {
             read_all!(
+                reader.region(),
                 client.describe_subnets().max_results(PAGE),
                 subnets,
                 next_token => set_next_token,
@@ -111,6 +116,7 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
         }),
         reader.read(Dataset::NetworkAcls, || async {
             read_all!(
+                reader.region(),
                 client.describe_network_acls().max_results(PAGE),
                 network_acls,
                 next_token => set_next_token,
@@ -119,6 +125,7 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
         }),
         reader.read(Dataset::Vpcs, || async {
             read_all!(
+                reader.region(),
                 client.describe_vpcs().max_results(PAGE),
                 vpcs,
                 next_token => set_next_token,
@@ -127,6 +134,7 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
         }),
         reader.read(Dataset::NatGateways, || async {
             read_all!(
+                reader.region(),
                 client.describe_nat_gateways().max_results(PAGE),
                 nat_gateways,
                 next_token => set_next_token,
@@ -135,6 +143,7 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
         }),
         reader.read(Dataset::InternetGateways, || async {
             read_all!(
+                reader.region(),
                 client.describe_internet_gateways().max_results(PAGE),
                 internet_gateways,
                 next_token => set_next_token,
@@ -143,6 +152,7 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
         }),
         reader.read(Dataset::FlowLogs, || async {
             read_all!(
+                reader.region(),
                 client.describe_flow_logs().max_results(PAGE),
                 flow_logs,
                 next_token => set_next_token,
@@ -151,6 +161,7 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
         }),
         reader.read(Dataset::VpcEndpoints, || async {
             read_all!(
+                reader.region(),
                 client.describe_vpc_endpoints().max_results(PAGE),
                 vpc_endpoints,
                 next_token => set_next_token,
@@ -161,6 +172,8 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
             // Not paginated: AWS returns every address of the region in one answer.
             let out = client
                 .describe_addresses()
+                .customize()
+                .config_override(reader.region())
                 .send()
                 .await
                 .map_err(|e| ApiError::from_sdk(&e))?;
@@ -168,6 +181,7 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Network {
         }),
         reader.read(Dataset::EgressOnlyInternetGateways, || async {
             read_all!(
+                reader.region(),
                 client
                     .describe_egress_only_internet_gateways()
                     .max_results(EGRESS_ONLY_PAGE),
@@ -799,6 +813,7 @@ mod tests {
 
     use std::sync::{Arc, Mutex};
 
+    use crate::clients::InRegion;
     use aws_sdk_ec2::Client;
     use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
     use aws_smithy_runtime_api::client::http::{
@@ -1158,6 +1173,7 @@ mod tests {
     /// Every VPC, through `read_all!` as the collectors page.
     async fn read_vpcs(client: &Client) -> Read<Converted<Vpc>> {
         read_all!(
+            &InRegion::new("us-east-1"),
             client.describe_vpcs().max_results(PAGE),
             vpcs,
             next_token => set_next_token,
@@ -1202,6 +1218,7 @@ mod tests {
         );
 
         let reservations: Read<Vec<Instance>> = read_all!(
+            &InRegion::new("us-east-1"),
             client.describe_instances().max_results(PAGE),
             reservations,
             next_token => set_next_token,
@@ -1272,6 +1289,7 @@ mod tests {
         let client = ec2.client();
 
         let groups: Read<Converted<SecurityGroup>> = read_all!(
+            &InRegion::new("us-east-1"),
             client.describe_security_groups().max_results(PAGE),
             security_groups,
             next_token => set_next_token,

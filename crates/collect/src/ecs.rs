@@ -7,6 +7,7 @@ use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types as sdk;
 
 use super::{ApiError, Reader, Recorder, tags};
+use crate::clients::InRegion;
 use vpcaudit_core::model::{EcsLoadBalancer, EcsNetwork, EcsService, RegionInventory};
 use vpcaudit_core::snapshot::Dataset;
 
@@ -24,6 +25,7 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Services {
         .limits
         .run(&reader.gate, || async {
             let listed: Result<Vec<String>, ApiError> = read_all!(
+                reader.region(),
                 client.list_clusters().max_results(PAGE),
                 cluster_arns,
                 next_token => set_next_token,
@@ -32,18 +34,24 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Services {
             listed.map_err(|e| e.during("ecs:ListClusters"))
         })
         .await;
+    let region = reader.region();
     let services = reader
         .read_each(
             Dataset::EcsServices,
             clusters,
-            |cluster: String| async move { cluster_services(client, &cluster).await },
+            |cluster: String| async move { cluster_services(client, region, &cluster).await },
         )
         .await;
     Services { services }
 }
 
-async fn cluster_services(client: &Client, cluster: &str) -> Result<Vec<EcsService>, ApiError> {
+async fn cluster_services(
+    client: &Client,
+    region: &InRegion,
+    cluster: &str,
+) -> Result<Vec<EcsService>, ApiError> {
     let listed: Result<Vec<String>, ApiError> = read_all!(
+        region,
         client.list_services().cluster(cluster).max_results(PAGE),
         service_arns,
         next_token => set_next_token,
@@ -57,6 +65,8 @@ async fn cluster_services(client: &Client, cluster: &str) -> Result<Vec<EcsServi
             .cluster(cluster)
             .set_services(Some(batch.to_vec()))
             .include(sdk::ServiceField::Tags)
+            .customize()
+            .config_override(region)
             .send()
             .await
             .map_err(|e| ApiError::from_sdk(&e))?;

@@ -24,6 +24,7 @@ pub(super) async fn read(
     let load_balancers = reader
         .read(Dataset::ClassicLoadBalancers, || async {
             read_all!(
+                reader.region(),
                 client.describe_load_balancers().page_size(PAGE),
                 load_balancer_descriptions,
                 next_marker => set_marker,

@@ -39,6 +39,7 @@ pub(super) async fn read(client: &impl Deref<Target = Client>, reader: &Reader<'
         let load_balancers: Read<LoadBalancer> = reader
             .read(Dataset::LoadBalancers, || async {
                 read_all!(
+                    reader.region(),
                     client.describe_load_balancers().page_size(PAGE),
                     load_balancers,
                     next_marker => set_marker,
@@ -50,6 +51,7 @@ pub(super) async fn read(client: &impl Deref<Target = Client>, reader: &Reader<'
         let listeners = reader
             .read_each(Dataset::Listeners, arns, |arn: String| async move {
                 let listeners: Read<Listener> = read_all!(
+                    reader.region(),
                     client
                         .describe_listeners()
                         .load_balancer_arn(arn)
@@ -65,6 +67,7 @@ pub(super) async fn read(client: &impl Deref<Target = Client>, reader: &Reader<'
         let target_groups: Read<TargetGroup> = reader
             .read(Dataset::TargetGroups, || async {
                 read_all!(
+                    reader.region(),
                     client.describe_target_groups().page_size(PAGE),
                     target_groups,
                     next_marker => set_marker,
@@ -79,6 +82,8 @@ pub(super) async fn read(client: &impl Deref<Target = Client>, reader: &Reader<'
                 let out = client
                     .describe_target_health()
                     .target_group_arn(&arn)
+                    .customize()
+                    .config_override(reader.region())
                     .send()
                     .await
                     .map_err(|e| ApiError::from_sdk(&e))?;
@@ -96,6 +101,8 @@ pub(super) async fn read(client: &impl Deref<Target = Client>, reader: &Reader<'
                     let out = client
                         .describe_target_group_attributes()
                         .target_group_arn(&arn)
+                        .customize()
+                        .config_override(reader.region())
                         .send()
                         .await
                         .map_err(|e| ApiError::from_sdk(&e))?;

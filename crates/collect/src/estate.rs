@@ -196,7 +196,7 @@ pub(super) async fn organization_accounts(
     let accounts = limits
         .run(&gate, || async {
             let accounts: Result<Vec<_>, ApiError> = read_all!(
-                client.list_accounts(),
+                @client_region client.list_accounts(),
                 accounts,
                 next_token => set_next_token,
                 Clone::clone

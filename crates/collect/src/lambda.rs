@@ -23,6 +23,7 @@ pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Functions {
     let functions = reader
         .read(Dataset::LambdaFunctions, || async {
             read_all!(
+                reader.region(),
                 client.list_functions().max_items(PAGE),
                 functions,
                 next_marker => set_marker,

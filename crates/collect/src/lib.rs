@@ -10,21 +10,34 @@
     allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)
 )]
 
-/// Reads every page of a list call, converting each item of `$items` with `$convert`, or
-/// returns the first error. `$token` names the answer's next-page token and `$set_token` the
-/// request's (they differ by service: `next_token`, `marker`/`next_marker`, `position`).
+/// Reads every page of a list call in `$region` (an [`clients::InRegion`]), converting each item
+/// of `$items` with `$convert`, or returns the first error. `$token` names the answer's
+/// next-page token and `$set_token` the request's (they differ by service: `next_token`,
+/// `marker`/`next_marker`, `position`).
 ///
 /// Written out rather than the SDK's paginator (`into_paginator().items()`): that one passes
 /// each page, then each item, through a channel, about 30 KB per read in flight and a fifth of
 /// an Organization scan's memory. Like it, reading stops at an absent or empty token, and at a
 /// token equal to the last one, which an endpoint could otherwise repeat forever.
+///
+/// `@client_region` reads with the client's own region (the caller's Organizations client).
 macro_rules! read_all {
-    ($request:expr, $items:ident, $token:ident => $set_token:ident, $convert:expr) => {{
+    ($region:expr, $request:expr, $items:ident, $token:ident => $set_token:ident, $convert:expr) => {{
+        let region: &$crate::clients::InRegion = $region;
+        read_all!(@pages $request, |page| page.customize().config_override(region).send(),
+            $items, $token => $set_token, $convert)
+    }};
+    (@client_region $request:expr, $items:ident, $token:ident => $set_token:ident, $convert:expr) => {
+        read_all!(@pages $request, |page| page.send(), $items, $token => $set_token, $convert)
+    };
+    (@pages $request:expr, |$page:ident| $send:expr,
+        $items:ident, $token:ident => $set_token:ident, $convert:expr) => {{
         let request = $request;
         let mut items = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            match request.clone().$set_token(token.clone()).send().await {
+            let $page = request.clone().$set_token(token.clone());
+            match $send.await {
                 Err(error) => break Err(ApiError::from_sdk(&error)),
                 Ok(page) => {
                     items.extend(page.$items().iter().map($convert));
@@ -44,6 +57,7 @@ macro_rules! read_all {
 }
 
 mod apigateway;
+mod clients;
 mod ec2;
 mod ecs;
 mod elb;
@@ -58,12 +72,13 @@ mod rds;
 mod shards;
 mod vpc_gate;
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig, timeout::TimeoutConfig};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+use clients::{AccountClients, ClientCache, InRegion};
 use ec2::Converted;
 use estate::EstateError;
 pub use estate::role_account;
@@ -297,6 +312,7 @@ pub async fn collect(
         ),
         calls,
         observer: Arc::clone(&observer),
+        clients: ClientCache::default(),
     };
     let mut coverage = Coverage::default();
     let (plan, caller) = run.plan(options, &home_region, &mut coverage).await?;
@@ -364,6 +380,7 @@ const UNKNOWN_ACCOUNT: &str = "unknown";
 fn collection_stats(calls: &CallLog, elapsed: Duration) -> CollectionStats {
     let mut stats = CollectionStats {
         seconds: (elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+        peak_in_flight: calls.peak_in_flight(),
         ..CollectionStats::default()
     };
     for ((service, operation), counted) in calls.snapshot() {
@@ -390,6 +407,8 @@ struct Run {
     limits: Limits,
     calls: Arc<CallLog>,
     observer: Arc<dyn Observer>,
+    /// The SDK clients of the accounts this thread is reading.
+    clients: ClientCache,
 }
 
 /// What was read, and what could not be.
@@ -519,6 +538,7 @@ impl Run {
             limits: self.limits.share(threads),
             calls: Arc::clone(&self.calls),
             observer: Arc::clone(&self.observer),
+            clients: ClientCache::default(),
         }
     }
 
@@ -660,9 +680,11 @@ impl Run {
     }
 
     async fn read_scope(&self, job: ScopeJob) -> Piece {
-        let (inventory, coverage) = self
-            .read_region(&job.config, &job.account, &job.region)
-            .await;
+        let clients = self.clients.lease(job.account_index, || {
+            AccountClients::new(&job.config, self.http.as_ref(), &self.calls)
+        });
+        let (inventory, coverage) = self.read_region(&clients, &job.account, &job.region).await;
+        drop(clients);
         Piece::Scope {
             account_index: job.account_index,
             region_index: job.region_index,
@@ -798,76 +820,23 @@ impl Run {
         }
     }
 
-    /// One account/region: one client per service (sharing the account's configuration and the
-    /// run's HTTP client), every dataset read concurrently. A new service is a client here and
-    /// a line in the `join!`.
+    /// One account/region: every dataset read concurrently with the account's clients (see
+    /// `clients.rs`). A new service is a client there and a line in the `join!`.
     async fn read_region(
         &self,
-        config: &SdkConfig,
+        clients: &AccountClients,
         account: &str,
         region: &str,
     ) -> (RegionInventory, Coverage) {
         let scope = Scope::start(&*self.observer, account, region);
-        let mut region_config = config.to_builder().region(Region::new(region.to_owned()));
-        if let Some(http) = &self.http {
-            // This thread's connections, whichever thread opened the account.
-            region_config = region_config.http_client(http.clone());
-        }
-        let region_config = region_config.build();
-        let ec2_client = aws_sdk_ec2::Client::from_conf(
-            aws_sdk_ec2::config::Builder::from(&region_config)
-                .interceptor(self.calls.interceptor("ec2"))
-                .build(),
-        );
-        // Built when first used: where DescribeVpcs finds no VPC, the services that live only
-        // in VPCs are never called (vpc_gate.rs), and a client costs as much as a few calls.
-        let rds_client = LazyLock::new(|| {
-            aws_sdk_rds::Client::from_conf(
-                aws_sdk_rds::config::Builder::from(&region_config)
-                    .interceptor(self.calls.interceptor("rds"))
-                    .build(),
-            )
-        });
-        let lambda_client = aws_sdk_lambda::Client::from_conf(
-            aws_sdk_lambda::config::Builder::from(&region_config)
-                .interceptor(self.calls.interceptor("lambda"))
-                .build(),
-        );
-        let apigateway_client = aws_sdk_apigateway::Client::from_conf(
-            aws_sdk_apigateway::config::Builder::from(&region_config)
-                .interceptor(self.calls.interceptor("apigateway"))
-                .build(),
-        );
-        let apigatewayv2_client = aws_sdk_apigatewayv2::Client::from_conf(
-            aws_sdk_apigatewayv2::config::Builder::from(&region_config)
-                .interceptor(self.calls.interceptor("apigatewayv2"))
-                .build(),
-        );
-        let elbv2_client = LazyLock::new(|| {
-            aws_sdk_elasticloadbalancingv2::Client::from_conf(
-                aws_sdk_elasticloadbalancingv2::config::Builder::from(&region_config)
-                    .interceptor(self.calls.interceptor("elbv2"))
-                    .build(),
-            )
-        });
-        let elb_client = LazyLock::new(|| {
-            aws_sdk_elasticloadbalancing::Client::from_conf(
-                aws_sdk_elasticloadbalancing::config::Builder::from(&region_config)
-                    .interceptor(self.calls.interceptor("elb"))
-                    .build(),
-            )
-        });
-        let ecs_client = aws_sdk_ecs::Client::from_conf(
-            aws_sdk_ecs::config::Builder::from(&region_config)
-                .interceptor(self.calls.interceptor("ecs"))
-                .build(),
-        );
+        let in_region = InRegion::new(region);
         let vpcs = VpcAnswer::new();
         let reader = || Reader {
             limits: &self.limits,
             gate: self.limits.service_gate(),
             scope: &scope,
             vpcs: &vpcs,
+            region: &in_region,
         };
         let (ec2_reader, rds_reader, lambda_reader) = (reader(), reader(), reader());
         let (rest_reader, http_reader) = (reader(), reader());
@@ -875,18 +844,18 @@ impl Run {
         // Boxed: the SDK's request futures are large, and four of them side by side overflow a
         // 2 MiB thread stack (tokio workers, tests) in debug builds.
         let (network, databases, functions, stages, balancers, classic, services) = futures::join!(
-            Box::pin(ec2::read(&ec2_client, &ec2_reader)),
-            Box::pin(rds::read(&rds_client, &rds_reader)),
-            Box::pin(lambda::read(&lambda_client, &lambda_reader)),
+            Box::pin(ec2::read(&clients.ec2, &ec2_reader)),
+            Box::pin(rds::read(&clients.rds, &rds_reader)),
+            Box::pin(lambda::read(&clients.lambda, &lambda_reader)),
             Box::pin(apigateway::read(
-                &apigateway_client,
-                &apigatewayv2_client,
+                &clients.apigateway,
+                &clients.apigatewayv2,
                 &rest_reader,
                 &http_reader
             )),
-            Box::pin(elbv2::read(&elbv2_client, &elbv2_reader)),
-            Box::pin(elb::read(&elb_client, &elb_reader)),
-            Box::pin(ecs::read(&ecs_client, &ecs_reader)),
+            Box::pin(elbv2::read(&clients.elbv2, &elbv2_reader)),
+            Box::pin(elb::read(&clients.elb, &elb_reader)),
+            Box::pin(ecs::read(&clients.ecs, &ecs_reader)),
         );
 
         let mut recorder = Recorder::new(account, region, &*self.observer, &vpcs);
@@ -919,9 +888,16 @@ pub(crate) struct Reader<'a> {
     /// The account/region's DescribeVpcs: datasets that live in a VPC wait for it, and are
     /// not read when it found none (see `vpc_gate.rs`).
     vpcs: &'a VpcAnswer,
+    /// Where every call goes: the clients have no region of their own.
+    region: &'a InRegion,
 }
 
 impl Reader<'_> {
+    /// The account/region's region, for each call's `config_override`.
+    pub(crate) fn region(&self) -> &InRegion {
+        self.region
+    }
+
     /// Runs one dataset's (paginated) read, unless the account/region's VPCs settle it
     /// ([`Reader::settled`]).
     /// `read` makes the read's future once the bounds admit it: a dataset waiting for its turn

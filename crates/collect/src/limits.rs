@@ -9,19 +9,24 @@
 //! * The caller's STS calls (AssumeRole for every account) are all metered in the caller's own
 //!   account and region: they go through one gate of [`STS_IN_FLIGHT`].
 //! * A deadline turns every read still running into a `DeadlineExceeded` error for its dataset.
-//! * An SDK interceptor counts every HTTP attempt per service and operation, retries included.
+//! * An SDK interceptor counts every HTTP attempt per service and operation, retries included,
+//!   and the most requests in flight at once over the run (what the connections opened are
+//!   compared with).
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
@@ -111,6 +116,8 @@ pub struct OperationCalls {
 #[derive(Debug, Default)]
 pub struct CallLog {
     calls: Mutex<BTreeMap<(String, String), OperationCalls>>,
+    in_flight: AtomicU64,
+    peak_in_flight: AtomicU64,
 }
 
 impl CallLog {
@@ -136,6 +143,19 @@ impl CallLog {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// The most requests that were in flight at once so far, over every thread of the run: from
+    /// the moment a request is sent until its response has been read, or its attempt given up.
+    pub fn peak_in_flight(&self) -> u64 {
+        self.peak_in_flight.load(Ordering::Relaxed)
+    }
+
+    /// One request sent: in flight until the guard is dropped.
+    fn sent(self: &Arc<Self>) -> InFlight {
+        let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        self.peak_in_flight.fetch_max(now, Ordering::Relaxed);
+        InFlight(Arc::clone(self))
     }
 
     /// The interceptor that counts the requests of one service's clients.
@@ -174,8 +194,37 @@ impl Intercept for CountRequests {
             .load::<RequestAttempts>()
             .is_some_and(|a| a.attempts() > 1);
         self.log.record(self.service, &operation, retry);
+        // Kept in the operation's config bag, so the request leaves the gauge when its attempt
+        // ends, and also when the whole operation is dropped (a deadline, a timeout).
+        cfg.interceptor_state().store_put(self.log.sent());
         Ok(())
     }
+
+    fn read_after_attempt(
+        &self,
+        _context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // The response has been read (or the attempt failed): the request is no longer in
+        // flight. Unsetting drops the guard.
+        cfg.interceptor_state().unset::<InFlight>();
+        Ok(())
+    }
+}
+
+/// One request in flight, counted in its [`CallLog`] until dropped.
+#[derive(Debug)]
+struct InFlight(Arc<CallLog>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Storable for InFlight {
+    type Storer = StoreReplace<Self>;
 }
 
 /// The limits shared by one whole collection.
@@ -314,6 +363,20 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn the_peak_is_the_most_requests_in_flight_at_once() {
+        let log = CallLog::new();
+        let first = log.sent();
+        let second = log.sent();
+        drop(first);
+        let third = log.sent();
+        assert_eq!(log.peak_in_flight(), 2);
+        drop((second, third));
+        let _fourth = log.sent();
+        assert_eq!(log.peak_in_flight(), 2, "a peak, not a count");
+        assert_eq!(log.in_flight.load(Ordering::Relaxed), 1);
+    }
 
     #[tokio::test]
     async fn a_past_deadline_fails_without_starting_the_read() {

@@ -53,6 +53,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::clients::InRegion;
     use crate::events::{Scope, Silent};
     use crate::limits::Limits;
     use crate::vpc_gate::VpcAnswer;
@@ -68,6 +69,7 @@ mod tests {
             gate: limits.service_gate(),
             scope: &scope,
             vpcs: &vpcs,
+            region: &InRegion::new("eu-west-1"),
         };
         let (in_flight, peak) = (AtomicUsize::new(0), AtomicUsize::new(0));
         let listeners = reader
@@ -98,6 +100,7 @@ mod tests {
             gate: limits.service_gate(),
             scope: &scope,
             vpcs: &vpcs,
+            region: &InRegion::new("eu-west-1"),
         };
         let denied = ApiError {
             code: Some("AccessDenied".to_owned()),

@@ -26,6 +26,7 @@ pub(super) async fn read(client: &impl Deref<Target = Client>, reader: &Reader<'
     let (instances, clusters, subnet_groups) = futures::join!(
         reader.read(Dataset::DbInstances, || async {
             read_all!(
+                reader.region(),
                 client.describe_db_instances().max_records(PAGE),
                 db_instances,
                 marker => set_marker,
@@ -34,6 +35,7 @@ pub(super) async fn read(client: &impl Deref<Target = Client>, reader: &Reader<'
         }),
         reader.read(Dataset::DbClusters, || async {
             read_all!(
+                reader.region(),
                 client.describe_db_clusters().max_records(PAGE),
                 db_clusters,
                 marker => set_marker,
@@ -42,6 +44,7 @@ pub(super) async fn read(client: &impl Deref<Target = Client>, reader: &Reader<'
         }),
         reader.read(Dataset::DbSubnetGroups, || async {
             read_all!(
+                reader.region(),
                 client.describe_db_subnet_groups().max_records(PAGE),
                 db_subnet_groups,
                 marker => set_marker,

@@ -50,6 +50,9 @@ pub struct CollectionStats {
     pub retries: u64,
     /// Wall time of the collection.
     pub seconds: f64,
+    /// The most requests in flight at once (sent, response not yet read), over the whole
+    /// collection: what the connections it opened are compared with.
+    pub peak_in_flight: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -76,6 +76,9 @@ pub struct Summary {
     /// How many of those requests were retries.
     #[serde(default)]
     pub retries: u64,
+    /// The most of those requests in flight at once (sent, answer not yet read).
+    #[serde(default)]
+    pub peak_in_flight: u64,
     /// Wall time spent reading the inventory (from AWS, or the `--snapshot` file).
     #[serde(default)]
     pub collection_seconds: f64,
@@ -147,6 +150,7 @@ impl Report {
                 baseline,
                 api_calls: BTreeMap::new(),
                 retries: 0,
+                peak_in_flight: 0,
                 collection_seconds: 0.0,
                 evaluation_seconds: 0.0,
             },
