@@ -208,8 +208,9 @@ pub fn shared_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpC
 /// The shared HTTP client without its warm-up. The SDK's hyper client, asked to validate each
 /// new SDK client's configuration, builds a whole connector and throws it away (a rustls
 /// configuration, parsing every trusted root certificate) so that a platform's native roots
-/// load early. vpcaudit builds several SDK clients per account and region, thousands per
-/// Organization scan: that warm-up was an eighth of the run's CPU. The connectors that serve
+/// load early. vpcaudit builds several SDK clients per account and collection thread,
+/// hundreds or thousands per Organization scan: that warm-up was an eighth of the run's CPU
+/// when they were built per account and region. The connectors that serve
 /// requests are built and cached exactly as before, on the first request.
 #[derive(Debug)]
 struct NoWarmUp(aws_smithy_runtime_api::client::http::SharedHttpClient);

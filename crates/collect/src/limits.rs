@@ -247,8 +247,8 @@ impl Limits {
     /// Account/regions are admitted a quarter as many as calls in flight: an empty
     /// account/region keeps about four calls in flight on average over its read (16 datasets,
     /// four at a time per service), so the call bound, not this one, is the one that binds;
-    /// and an Organization's thousands of account/regions do not all hold their SDK clients
-    /// and half-read inventories in memory together.
+    /// and an Organization's thousands of account/regions do not all hold their accounts' SDK
+    /// clients and their half-read inventories in memory together.
     pub fn new(max_concurrency: usize, max_in_flight: usize, deadline: Option<Instant>) -> Limits {
         let in_flight = if max_in_flight == 0 {
             default_max_in_flight()
