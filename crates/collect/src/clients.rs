@@ -63,10 +63,10 @@ pub(crate) struct AccountClients {
     pub(crate) lambda: aws_sdk_lambda::Client,
     pub(crate) apigateway: aws_sdk_apigateway::Client,
     pub(crate) apigatewayv2: aws_sdk_apigatewayv2::Client,
-    pub(crate) ecs: aws_sdk_ecs::Client,
     pub(crate) rds: Lazily<aws_sdk_rds::Client>,
     pub(crate) elbv2: Lazily<aws_sdk_elasticloadbalancingv2::Client>,
     pub(crate) elb: Lazily<aws_sdk_elasticloadbalancing::Client>,
+    pub(crate) ecs: Lazily<aws_sdk_ecs::Client>,
 }
 
 /// Builds one service's client from the account's configuration, with the run's request count.
@@ -107,10 +107,10 @@ impl AccountClients {
             lambda: client!(aws_sdk_lambda, "lambda", &config, calls),
             apigateway: client!(aws_sdk_apigateway, "apigateway", &config, calls),
             apigatewayv2: client!(aws_sdk_apigatewayv2, "apigatewayv2", &config, calls),
-            ecs: client!(aws_sdk_ecs, "ecs", &config, calls),
             rds: lazily!(aws_sdk_rds, "rds", config, calls),
             elbv2: lazily!(aws_sdk_elasticloadbalancingv2, "elbv2", config, calls),
             elb: lazily!(aws_sdk_elasticloadbalancing, "elb", config, calls),
+            ecs: lazily!(aws_sdk_ecs, "ecs", config, calls),
         }
     }
 }

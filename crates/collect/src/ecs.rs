@@ -1,7 +1,10 @@
 //! ECS services, so a Fargate service's placement (subnets, security groups, public IP) is
 //! known even when no task runs. ECS lists services per cluster and describes them ten at a
 //! time: one paginated ListClusters, then per cluster its ListServices pages and one
-//! DescribeServices per ten services, within the service's bound.
+//! DescribeServices per ten services, within the service's bound. None of them in an
+//! account/region where DescribeVpcs found no VPC (`vpc_gate.rs`).
+
+use std::ops::Deref;
 
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types as sdk;
@@ -20,20 +23,27 @@ pub(super) struct Services {
     services: Result<Vec<EcsService>, ApiError>,
 }
 
-pub(super) async fn read(client: &Client, reader: &Reader<'_>) -> Services {
-    let clusters: Result<Vec<String>, ApiError> = reader
-        .limits
-        .run(&reader.gate, || async {
-            let listed: Result<Vec<String>, ApiError> = read_all!(
-                reader.region(),
-                client.list_clusters().max_results(PAGE),
-                cluster_arns,
-                next_token => set_next_token,
-                String::clone
-            );
-            listed.map_err(|e| e.during("ecs:ListClusters"))
-        })
-        .await;
+pub(super) async fn read(client: &impl Deref<Target = Client>, reader: &Reader<'_>) -> Services {
+    // ListClusters only leads to the services: where DescribeVpcs settles them it is not asked
+    // either, and `read_each` records the services as settled.
+    let clusters: Result<Vec<String>, ApiError> = if reader.vpcs.settles(Dataset::EcsServices).await
+    {
+        Ok(Vec::new())
+    } else {
+        reader
+            .limits
+            .run(&reader.gate, || async {
+                let listed: Result<Vec<String>, ApiError> = read_all!(
+                    reader.region(),
+                    client.list_clusters().max_results(PAGE),
+                    cluster_arns,
+                    next_token => set_next_token,
+                    String::clone
+                );
+                listed.map_err(|e| e.during("ecs:ListClusters"))
+            })
+            .await
+    };
     let region = reader.region();
     let services = reader
         .read_each(

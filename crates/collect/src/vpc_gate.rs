@@ -54,15 +54,20 @@ mod tests {
         assert!(none.settles(Dataset::Subnets).await);
         assert!(none.settled(Dataset::Subnets));
         assert!(none.settles(Dataset::TargetHealth).await);
-        // Read wherever they are: functions and stages outside VPCs, ECS Anywhere services.
+        // ECS services run in a VPC's subnets or on its instances (ECS Anywhere's, off AWS,
+        // are on no network vpcaudit judges).
+        assert!(none.settles(Dataset::EcsServices).await);
+        // Read wherever they are: functions and stages outside VPCs.
         assert!(!none.settles(Dataset::LambdaFunctions).await);
-        assert!(!none.settles(Dataset::EcsServices).await);
+        assert!(!none.settles(Dataset::RestApiStages).await);
+        assert!(!none.settles(Dataset::HttpApiStages).await);
         assert!(!none.settles(Dataset::Vpcs).await);
 
         let some = VpcAnswer::new();
         some.tell::<u8, ()>(&Ok(vec![1]));
         assert!(!some.settles(Dataset::Subnets).await);
         assert!(!some.settled(Dataset::Subnets));
+        assert!(!some.settles(Dataset::EcsServices).await);
 
         // A failed DescribeVpcs (denied, throttled, timed out) settles nothing.
         let failed = VpcAnswer::new();

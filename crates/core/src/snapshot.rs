@@ -328,12 +328,15 @@ impl Dataset {
     ///   carries traffic without a VPC (an Elastic IP associates only with an instance or a
     ///   network interface), and no rule reads one alone;
     /// - flow logs outside a VPC can only be a transit gateway's, which no rule reads;
+    /// - an ECS service's tasks have their own interfaces in a VPC's subnets (`awsvpc`, which
+    ///   Fargate requires) or share those of EC2 container instances (bridge, host), which are
+    ///   in a VPC; the others run on ECS Anywhere's machines outside AWS, have no network
+    ///   configuration, and no rule or query places them on a network;
     /// - a VPC-sharing participant sees the shared VPC in its own DescribeVpcs (with the
     ///   owner's account as `owner_id`), so its workloads in shared subnets are never skipped.
     ///
     /// Not bound: the VPCs themselves, Lambda functions and API Gateway stages (they run
-    /// outside any VPC unless attached to one), and ECS services (ECS Anywhere runs them on
-    /// machines outside AWS).
+    /// outside any VPC unless attached to one, and the rules on their settings apply there).
     pub fn lives_in_a_vpc(self) -> bool {
         match self {
             Dataset::Subnets
@@ -356,12 +359,12 @@ impl Dataset {
             | Dataset::TargetGroups
             | Dataset::TargetHealth
             | Dataset::TargetGroupAttributes
-            | Dataset::ClassicLoadBalancers => true,
+            | Dataset::ClassicLoadBalancers
+            | Dataset::EcsServices => true,
             Dataset::Vpcs
             | Dataset::LambdaFunctions
             | Dataset::RestApiStages
-            | Dataset::HttpApiStages
-            | Dataset::EcsServices => false,
+            | Dataset::HttpApiStages => false,
         }
     }
 
