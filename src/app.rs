@@ -243,11 +243,14 @@ pub async fn scan(options: &ScanOptions) -> Result<ExitStatus, AppError> {
     };
     let written: Vec<Result<(), AppError>> = outputs
         .into_iter()
-        .map(|(path, format)| {
-            write_output(
+        .map(|(path, format)| match format {
+            // Straight to the file: at Organization scale the JSON is tens of megabytes
+            // (coverage names every dataset of every account/region), not worth holding whole.
+            Format::Json => write_with(path, |out| write_json(out, &report)),
+            _ => write_output(
                 path,
                 &render_document(&report, format, &options.sarif, &table, &diagrams, located),
-            )
+            ),
         })
         .collect();
     written.into_iter().collect::<Result<Vec<()>, AppError>>()?;
@@ -525,10 +528,7 @@ pub async fn collect(options: &CollectOptions) -> Result<ExitStatus, AppError> {
     let snapshot = collect::collect(&options.aws, progress.clone()).await?;
     match &options.output {
         Some(path) => snapshot.save(path)?,
-        None => {
-            let json = serde_json::to_string_pretty(&snapshot).unwrap_or_default() + "\n";
-            write_output(None, &json)?;
-        }
+        None => write_with(None, |out| write_json(out, &snapshot))?,
     }
     if snapshot.coverage.errors.is_empty() {
         Ok(ExitStatus::Clean)
@@ -589,18 +589,30 @@ pub fn explain_rule(id: &str) -> Result<String, AppError> {
 
 /// Writes to the file, or to stdout when there is none.
 pub fn write_output(path: Option<&Path>, text: &str) -> Result<(), AppError> {
+    write_with(path, |out| out.write_all(text.as_bytes()))
+}
+
+/// Runs `write` on the file (created or truncated), or on stdout when there is none, through a
+/// buffer.
+fn write_with(
+    path: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), AppError> {
     match path {
-        Some(path) => std::fs::write(path, text).map_err(|source| AppError::Output {
-            path: path.to_owned(),
-            source,
-        }),
+        Some(path) => std::fs::File::create(path)
+            .and_then(|file| {
+                let mut out = std::io::BufWriter::new(file);
+                write(&mut out)?;
+                out.flush()
+            })
+            .map_err(|source| AppError::Output {
+                path: path.to_owned(),
+                source,
+            }),
         None => {
-            let mut stdout = std::io::stdout().lock();
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             // A closed pipe (`vpcaudit scan | head`) is the reader's choice, not an error.
-            match stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
+            match write(&mut out).and_then(|()| out.flush()) {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(AppError::Output {
                     path: PathBuf::from("<stdout>"),
                     source: e,
@@ -609,6 +621,15 @@ pub fn write_output(path: Option<&Path>, text: &str) -> Result<(), AppError> {
             }
         }
     }
+}
+
+/// `value` as pretty JSON and a final newline, as it is serialised: the same text as
+/// `serde_json::to_string_pretty`, never held whole.
+fn write_json(out: &mut dyn Write, value: &impl serde::Serialize) -> std::io::Result<()> {
+    // An I/O error comes back as itself (a closed pipe stays BrokenPipe); serialising plain
+    // data with string keys cannot fail otherwise.
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    out.write_all(b"\n")
 }
 
 #[cfg(test)]
@@ -621,6 +642,44 @@ mod tests {
                 .find(|(key, _)| *key == name)
                 .map(|(_, value)| (*value).to_owned())
         })
+    }
+
+    #[test]
+    fn json_written_as_serialised_is_the_same_text_as_rendered() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let snapshot = Snapshot::load(&root.join("fixtures/acme-small.json")).expect("fixture");
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 3).expect("date");
+        let report = pipeline::audit(&snapshot, &Config::default(), None, today);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (report_path, snapshot_path) = (dir.path().join("r.json"), dir.path().join("s.json"));
+        write_with(Some(&report_path), |out| write_json(out, &report)).expect("written");
+        let written = std::fs::read_to_string(&report_path).expect("read back");
+        assert_eq!(written, report.to_json());
+        assert!(
+            !report.findings.is_empty(),
+            "the fixture has findings to write"
+        );
+
+        snapshot.save(&snapshot_path).expect("saved");
+        let saved = std::fs::read_to_string(&snapshot_path).expect("read back");
+        let rendered = serde_json::to_string_pretty(&snapshot).expect("json") + "\n";
+        assert_eq!(saved, rendered);
+        // An existing, longer file is truncated, not overwritten in place.
+        write_with(Some(&snapshot_path), |out| write_json(out, &report)).expect("written");
+        assert_eq!(
+            std::fs::read_to_string(&snapshot_path).expect("read"),
+            written
+        );
+    }
+
+    #[test]
+    fn an_unwritable_path_names_itself() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("no/such/dir/r.json");
+        match write_with(Some(&path), |out| out.write_all(b"{}")) {
+            Err(AppError::Output { path: named, .. }) => assert_eq!(named, path),
+            other => panic!("expected an output error, got {other:?}"),
+        }
     }
 
     #[test]

@@ -838,16 +838,21 @@ impl Snapshot {
         self.coverage.errors.extend(not_collected);
     }
 
-    /// Writes the snapshot as pretty JSON.
+    /// Writes the snapshot as pretty JSON, straight to the file: an Organization's snapshot is
+    /// tens of megabytes of text.
     pub fn save(&self, path: &Path) -> Result<(), SnapshotError> {
-        let write_error = |source| SnapshotError::Write {
-            path: path.to_owned(),
-            source,
-        };
-        let json = serde_json::to_string_pretty(self)
-            .map_err(std::io::Error::other)
-            .map_err(write_error)?;
-        std::fs::write(path, json + "\n").map_err(write_error)
+        use std::io::Write;
+        std::fs::File::create(path)
+            .and_then(|file| {
+                let mut out = std::io::BufWriter::new(file);
+                serde_json::to_writer_pretty(&mut out, self)?;
+                out.write_all(b"\n")?;
+                out.flush()
+            })
+            .map_err(|source| SnapshotError::Write {
+                path: path.to_owned(),
+                source,
+            })
     }
 }
 
